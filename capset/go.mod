@@ -1,0 +1,3 @@
+module hako.dev/capset
+
+go 1.26

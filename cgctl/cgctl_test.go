@@ -1,0 +1,259 @@
+package cgctl
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// fakeTree lays out a cgroup root like a host of the given mode, with the
+// cgroup path's directories and control files already present (cgroupfs
+// would create the files on mkdir; a plain directory does not).
+func fakeTree(t *testing.T, mode Mode, path string, files ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	touch := func(dir string, names ...string) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	all := append([]string{"cgroup.procs"}, files...)
+	switch mode {
+	case Unified:
+		touch(root, append(all, "cgroup.subtree_control")...)
+		os.WriteFile(filepath.Join(root, "cgroup.controllers"), []byte("cpuset cpu io memory hugetlb pids\n"), 0o644)
+		for d := filepath.Dir(path); d != "/"; d = filepath.Dir(d) {
+			touch(filepath.Join(root, d), "cgroup.subtree_control", "cgroup.procs")
+		}
+		touch(filepath.Join(root, path), all...)
+	default:
+		for _, c := range []string{"memory", "pids", "cpu,cpuacct", "cpuset", "devices", "blkio", "systemd"} {
+			touch(filepath.Join(root, c), all...)
+			touch(filepath.Join(root, c, path), all...)
+		}
+		if err := os.Symlink("cpu,cpuacct", filepath.Join(root, "cpu")); err != nil {
+			t.Fatal(err)
+		}
+		if mode == Hybrid {
+			touch(filepath.Join(root, "unified"), all...)
+			os.WriteFile(filepath.Join(root, "unified", "cgroup.controllers"), []byte("hugetlb\n"), 0o644)
+			touch(filepath.Join(root, "unified", path), all...)
+		}
+	}
+	return root
+}
+
+func read(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestNewFindsHierarchies(t *testing.T) {
+	root := fakeTree(t, Hybrid, "/hako/a")
+	m, err := New(Config{Root: root, Path: "hako/a", Mode: Hybrid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Path() != "/hako/a" {
+		t.Errorf("Path() = %q", m.Path())
+	}
+	var got []string
+	for _, h := range m.Hierarchies() {
+		got = append(got, filepath.Base(h.Dir)+"="+strings.Join(h.Controllers, ","))
+	}
+	sort.Strings(got)
+	want := []string{"blkio=blkio", "cpu,cpuacct=cpu,cpuacct", "cpuset=cpuset", "devices=devices",
+		"memory=memory", "pids=pids", "systemd=name=systemd", "unified=hugetlb"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("hierarchies = %v, want %v", got, want)
+	}
+}
+
+func TestCleanPath(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"hako/x", "/hako/x"}, {"/a/b/", "/a/b"}, {"/../../x", "/x"},
+		{"", ""}, {"/", ""}, {"..", ""},
+	} {
+		got, err := cleanPath(tc.in)
+		if (err != nil) != (tc.want == "") || got != tc.want {
+			t.Errorf("cleanPath(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func i64(v int64) *int64   { return &v }
+func u64(v uint64) *uint64 { return &v }
+func u16(v uint16) *uint16 { return &v }
+
+func TestSetWritesFiles(t *testing.T) {
+	res := &specs.LinuxResources{
+		Memory:         &specs.LinuxMemory{Limit: i64(64 << 20), Swap: i64(128 << 20), Reservation: i64(32 << 20)},
+		CPU:            &specs.LinuxCPU{Shares: u64(512), Quota: i64(50000), Period: u64(100000), Cpus: "0"},
+		Pids:           &specs.LinuxPids{Limit: i64(32)},
+		BlockIO:        &specs.LinuxBlockIO{Weight: u16(500)},
+		HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}},
+	}
+	tests := []struct {
+		mode Mode
+		want map[string]string // file below root -> content
+	}{
+		{Hybrid, map[string]string{
+			"memory/hako/a/memory.limit_in_bytes":       "67108864",
+			"memory/hako/a/memory.memsw.limit_in_bytes": "134217728",
+			"memory/hako/a/memory.soft_limit_in_bytes":  "33554432",
+			"cpu,cpuacct/hako/a/cpu.shares":             "512",
+			"cpu,cpuacct/hako/a/cpu.cfs_quota_us":       "50000",
+			"cpu,cpuacct/hako/a/cpu.cfs_period_us":      "100000",
+			"cpuset/hako/a/cpuset.cpus":                 "0",
+			"pids/hako/a/pids.max":                      "32",
+			"blkio/hako/a/blkio.weight":                 "500",
+			"unified/hako/a/hugetlb.2MB.max":            "4194304",
+		}},
+		{Unified, map[string]string{
+			"hako/a/memory.max":           "67108864",
+			"hako/a/memory.swap.max":      "67108864",
+			"hako/a/memory.low":           "33554432",
+			"hako/a/cpu.weight":           "20",
+			"hako/a/cpu.max":              "50000 100000",
+			"hako/a/cpuset.cpus":          "0",
+			"hako/a/pids.max":             "32",
+			"hako/a/io.weight":            "4950",
+			"hako/a/hugetlb.2MB.max":      "4194304",
+			"cgroup.subtree_control":      "+hugetlb", // last one written wins in a fake file
+			"hako/cgroup.subtree_control": "+hugetlb",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode.String(), func(t *testing.T) {
+			var files []string
+			for f := range tc.want {
+				files = append(files, filepath.Base(f))
+			}
+			root := fakeTree(t, tc.mode, "/hako/a", files...)
+			m, err := New(Config{Root: root, Path: "/hako/a", Mode: tc.mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Set(res); err != nil {
+				t.Fatal(err)
+			}
+			for f, want := range tc.want {
+				if got := read(t, filepath.Join(root, f)); got != want {
+					t.Errorf("%s = %q, want %q", f, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestSetErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		mode Mode
+		res  *specs.LinuxResources
+		want string
+	}{
+		{"v2 swappiness", Unified, &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: u64(10)}}, "no per-cgroup swappiness"},
+		{"v2 swap below limit", Unified, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(100), Swap: i64(50)}}, "below the memory limit"},
+		{"v2 devices", Unified, &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false}}}, "eBPF"},
+		{"v1 unified keys", Legacy, &specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}}, "no cgroup v2 hierarchy"},
+		{"missing controller", Hybrid, &specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: new(uint32)}}, "controller net_cls is not available"},
+		{"bad device type", Hybrid, &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x"}}}, `unknown type "x"`},
+		{"v1 idle", Hybrid, &specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: i64(1)}}, "no cpu.idle"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := fakeTree(t, tc.mode, "/x")
+			m, err := New(Config{Root: root, Path: "/x", Mode: tc.mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = m.Set(tc.res)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Set() = %v, want error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDevicesV1(t *testing.T) {
+	root := fakeTree(t, Legacy, "/d", "devices.allow", "devices.deny")
+	m, err := New(Config{Root: root, Path: "/d", Mode: Legacy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := m.(*manager).plan(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+		{Allow: false, Access: "rwm"},
+		{Allow: true, Type: "c", Major: i64(1), Minor: i64(3), Access: "rwm"},
+		{Allow: true, Type: "c", Major: i64(136), Access: "rw"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []write{
+		{"devices", "devices.deny", "a"},
+		{"devices", "devices.deny", "a *:* rwm"},
+		{"devices", "devices.allow", "c 1:3 rwm"},
+		{"devices", "devices.allow", "c 136:* rw"},
+	}
+	if !reflect.DeepEqual(plan, want) {
+		t.Errorf("plan = %v, want %v", plan, want)
+	}
+}
+
+func TestApplyAndDestroy(t *testing.T) {
+	root := fakeTree(t, Hybrid, "/hako/a", "cpuset.cpus", "cpuset.mems")
+	os.WriteFile(filepath.Join(root, "cpuset", "cpuset.cpus"), []byte("0-1\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "cpuset", "cpuset.mems"), []byte("0\n"), 0o644)
+	os.MkdirAll(filepath.Join(root, "cpuset", "hako"), 0o755)
+	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+		os.WriteFile(filepath.Join(root, "cpuset", "hako", f), nil, 0o644)
+	}
+	m, err := New(Config{Root: root, Path: "/hako/a", Mode: Hybrid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(42); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(root, "memory/hako/a/cgroup.procs")); got != "42" {
+		t.Errorf("memory cgroup.procs = %q", got)
+	}
+	if got := read(t, filepath.Join(root, "cpuset/hako/a/cpuset.cpus")); got != "0-1" {
+		t.Errorf("cpuset.cpus not inherited: %q", got)
+	}
+	pids, err := m.Pids()
+	if err != nil || !reflect.DeepEqual(pids, []int{42}) {
+		t.Errorf("Pids() = %v, %v", pids, err)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range m.Hierarchies() {
+		if _, err := os.Stat(filepath.Join(h.Dir, "hako/a")); !os.IsNotExist(err) {
+			t.Errorf("%s/hako/a still there: %v", h.Dir, err)
+		}
+	}
+}
+
+func TestSharesToWeight(t *testing.T) {
+	for in, want := range map[uint64]uint64{2: 1, 1024: 39, 262144: 10000, 1: 1, 1 << 20: 10000} {
+		if got := SharesToWeight(in); got != want {
+			t.Errorf("SharesToWeight(%d) = %d, want %d", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package cgctl
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Apply creates the cgroup in every hierarchy and writes pid into each
+// cgroup.procs. On v1, a new cpuset cgroup starts with empty cpuset.cpus and
+// cpuset.mems, and the kernel refuses tasks into it (ENOSPC), so those are
+// copied from the parent on the way down.
+func (m *manager) Apply(pid int) error {
+	for _, h := range m.hier {
+		dir, err := m.create(h)
+		if err != nil {
+			return err
+		}
+		if err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// create makes every missing directory from the hierarchy root down to the
+// cgroup and returns the cgroup's directory.
+func (m *manager) create(h Hierarchy) (string, error) {
+	cpuset := !h.Unified && contains(h.Controllers, "cpuset")
+	dir := h.Dir
+	for _, part := range strings.Split(strings.TrimPrefix(m.path, "/"), "/") {
+		parent := dir
+		dir = filepath.Join(dir, part)
+		err := os.Mkdir(dir, 0o755)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+		if cpuset {
+			if err := inheritCpuset(parent, dir); err != nil {
+				return "", err
+			}
+		}
+	}
+	return dir, nil
+}
+
+func inheritCpuset(parent, dir string) error {
+	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+		cur, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(cur)) != 0 {
+			continue
+		}
+		v, err := os.ReadFile(filepath.Join(parent, f))
+		if err != nil {
+			return err
+		}
+		if err := writeFile(dir, f, string(bytes.TrimSpace(v))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pids lists the processes of the cgroup and its descendants, read from the
+// hierarchy of the pids controller (any hierarchy sees all tasks; pids is
+// simply the one every runtime creates).
+func (m *manager) Pids() ([]int, error) {
+	dir, _, ok := m.dir("pids")
+	if !ok {
+		dir = filepath.Join(m.hier[0].Dir, m.path)
+	}
+	var pids []int
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || d.Name() != "cgroup.procs" {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			n, err := strconv.Atoi(strings.TrimSpace(s.Text()))
+			if err != nil {
+				return &os.PathError{Op: "parse", Path: p, Err: err}
+			}
+			pids = append(pids, n)
+		}
+		return s.Err()
+	})
+	return pids, err
+}
+
+// destroyTimeout bounds how long Destroy waits for exiting tasks to leave.
+const destroyTimeout = 5 * time.Second
+
+// Destroy removes the cgroup from every hierarchy, child cgroups first.
+// rmdir fails with EBUSY while a task that has been killed is still on its
+// way out, so it retries for a while before giving up.
+func (m *manager) Destroy() error {
+	var errs []error
+	for _, h := range m.hier {
+		if err := removeTree(filepath.Join(h.Dir, m.path)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func removeTree(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := removeTree(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	deadline := time.Now().Add(destroyTimeout)
+	delay := time.Millisecond
+	for {
+		err := unix.Rmdir(dir)
+		switch {
+		case err == nil, errors.Is(err, unix.ENOENT):
+			return nil
+		case errors.Is(err, unix.EBUSY) && time.Now().Before(deadline):
+			time.Sleep(delay)
+			delay = min(2*delay, 100*time.Millisecond)
+		case errors.Is(err, unix.ENOTEMPTY):
+			// cgroupfs never says ENOTEMPTY (its control files go with the
+			// directory); a plain directory tree standing in for it, as in
+			// unit tests, does: remove its files the way rmdir would.
+			if rerr := os.RemoveAll(dir); rerr == nil {
+				return nil
+			}
+			return &os.PathError{Op: "rmdir", Path: dir, Err: err}
+		default:
+			return &os.PathError{Op: "rmdir", Path: dir, Err: err}
+		}
+	}
+}
+
+// writeFile writes one value to a cgroup control file. Control files exist
+// already; O_CREATE is kept off so a typo or missing controller fails
+// instead of leaving a stray regular file.
+func writeFile(dir, file, value string) error {
+	p := filepath.Join(dir, file)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	_, werr := f.WriteString(value)
+	cerr := f.Close()
+	if werr != nil {
+		// The kernel's refusal (EINVAL, EBUSY, ...) is the useful part;
+		// say what was written.
+		return &os.PathError{Op: "write " + strconv.Quote(value) + " to", Path: p, Err: unwrapPathErr(werr)}
+	}
+	return cerr
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,138 @@
+package cgctl
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// write is one value for one control file of one controller's hierarchy.
+type write struct {
+	controller string
+	file       string
+	value      string
+}
+
+// Set writes r's limits. Each controller's files are written in the format
+// of the hierarchy that holds that controller on this host, so on a hybrid
+// host memory goes to v1's memory.limit_in_bytes while hugetlb may go to
+// cgroup2's hugetlb.2MB.max. On a unified host the controllers a write needs
+// are first enabled in cgroup.subtree_control of every ancestor, and only
+// those (the kernel's no-internal-process rule keeps the leaf itself free).
+func (m *manager) Set(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	ws, err := m.plan(r)
+	if err != nil {
+		return err
+	}
+	enabled := map[string]bool{}
+	for _, w := range ws {
+		dir, h, ok := m.dir(w.controller)
+		if !ok {
+			return fmt.Errorf("set %s: controller %s is not available on this host", w.file, w.controller)
+		}
+		if h.Unified && m.mode == Unified && !enabled[w.controller] && w.controller != "cgroup" {
+			if err := m.enable(h.Dir, w.controller); err != nil {
+				return err
+			}
+			enabled[w.controller] = true
+		}
+		if err := writeFile(dir, w.file, w.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enable writes "+controller" to cgroup.subtree_control from the root down
+// to the cgroup's parent, creating the ancestors if needed.
+func (m *manager) enable(root, controller string) error {
+	dir := root
+	parts := strings.Split(strings.TrimPrefix(m.path, "/"), "/")
+	for i, part := range parts {
+		if err := writeFile(dir, "cgroup.subtree_control", "+"+controller); err != nil {
+			return err
+		}
+		if i == len(parts)-1 {
+			break
+		}
+		dir = filepath.Join(dir, part)
+	}
+	return nil
+}
+
+// plan turns r into the writes for this host, in the order they must be
+// done. It does no I/O beyond what m already knows.
+func (m *manager) plan(r *specs.LinuxResources) ([]write, error) {
+	var ws []write
+	add := func(more []write, err error) error {
+		ws = append(ws, more...)
+		return err
+	}
+	if err := add(memoryWrites(r.Memory, m.isV2("memory"))); err != nil {
+		return nil, err
+	}
+	if err := add(cpuWrites(r.CPU, m.isV2("cpu"))); err != nil {
+		return nil, err
+	}
+	if err := add(pidsWrites(r.Pids)); err != nil {
+		return nil, err
+	}
+	if err := add(blkioWrites(r.BlockIO, m.isV2("io"))); err != nil {
+		return nil, err
+	}
+	if err := add(hugetlbWrites(r.HugepageLimits, m.isV2("hugetlb"))); err != nil {
+		return nil, err
+	}
+	if err := add(networkWrites(r.Network)); err != nil {
+		return nil, err
+	}
+	if err := add(deviceWrites(r.Devices, m.isV2("devices"))); err != nil {
+		return nil, err
+	}
+	if len(r.Unified) > 0 {
+		if m.mode == Legacy {
+			return nil, fmt.Errorf("set linux.resources.unified: no cgroup v2 hierarchy on this host")
+		}
+		for k, v := range r.Unified {
+			ctrl, _, ok := strings.Cut(k, ".")
+			if !ok || strings.Contains(k, "/") {
+				return nil, fmt.Errorf("set linux.resources.unified: bad key %q", k)
+			}
+			ws = append(ws, write{ctrl, k, v})
+		}
+	}
+	return ws, nil
+}
+
+// isV2 tells whether controller is served by the cgroup2 hierarchy. The io
+// controller of v2 is blkio on v1, and v2 has no devices controller at all
+// (device access is an eBPF program there).
+func (m *manager) isV2(controller string) bool {
+	switch controller {
+	case "io":
+		if _, h, ok := m.dir("blkio"); ok && !h.Unified {
+			return false
+		}
+		return m.mode != Legacy
+	case "devices":
+		_, h, ok := m.dir("devices")
+		return !ok || h.Unified
+	}
+	_, h, ok := m.dir(controller)
+	return ok && h.Unified
+}
+
+func itoa(v int64) string  { return strconv.FormatInt(v, 10) }
+func utoa(v uint64) string { return strconv.FormatUint(v, 10) }
+func maxOr(v int64) string {
+	if v < 0 {
+		return "max"
+	}
+	return itoa(v)
+}

@@ -1,0 +1,3 @@
+module hako.dev/cmd
+
+go 1.26

@@ -1,0 +1,3 @@
+module hako.dev/console
+
+go 1.26

@@ -1,0 +1,3 @@
+module hako.dev/integration
+
+go 1.26

@@ -1,0 +1,3 @@
+module hako.dev/nsenter
+
+go 1.26

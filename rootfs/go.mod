@@ -1,0 +1,3 @@
+module hako.dev/rootfs
+
+go 1.26

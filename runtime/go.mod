@@ -1,0 +1,3 @@
+module hako.dev/runtime
+
+go 1.26

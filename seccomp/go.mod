@@ -1,0 +1,3 @@
+module hako.dev/seccomp
+
+go 1.26
