@@ -1,0 +1,50 @@
+package capset
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/moby/sys/capability"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want capability.Cap
+		ok   bool
+	}{
+		{"CAP_NET_RAW", capability.CAP_NET_RAW, true},
+		{"cap_net_raw", capability.CAP_NET_RAW, true},
+		{"NET_RAW", capability.CAP_NET_RAW, true},
+		{"sys_admin", capability.CAP_SYS_ADMIN, true},
+		{"CAP_NOPE", 0, false},
+		{"", 0, false},
+	} {
+		got, err := Parse(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("Parse(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+	if Name(capability.CAP_KILL) != "CAP_KILL" {
+		t.Errorf("Name(CAP_KILL) = %q", Name(capability.CAP_KILL))
+	}
+}
+
+func TestFromSpecSkipsUnknown(t *testing.T) {
+	s, skipped, err := FromSpec(&specs.LinuxCapabilities{
+		Bounding:  []string{"CAP_KILL", "CAP_FUTURE_THING"},
+		Effective: []string{"CAP_KILL"},
+		Permitted: []string{"CAP_KILL", "CAP_FUTURE_THING"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(skipped, []string{"CAP_FUTURE_THING"}) {
+		t.Errorf("skipped = %v", skipped)
+	}
+	want := []capability.Cap{capability.CAP_KILL}
+	if !reflect.DeepEqual(s.Bounding, want) || !reflect.DeepEqual(s.Permitted, want) || s.Ambient != nil {
+		t.Errorf("sets = %+v", s)
+	}
+}

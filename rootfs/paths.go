@@ -1,0 +1,125 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// lockedFlags are the flags a remount must repeat: the kernel refuses to
+// drop them from a mount that inherited them across a user namespace, and
+// dropping them silently would loosen the mount anyway.
+const lockedFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
+	unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME
+
+func openRoot() (*os.File, error) {
+	return os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+}
+
+// currentFlags reads the flags of the mount f is on.
+func currentFlags(f *os.File) (uintptr, error) {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
+		return 0, &os.PathError{Op: "statfs", Path: f.Name(), Err: err}
+	}
+	return uintptr(st.Flags) & lockedFlags, nil
+}
+
+// readonlyPath makes p read-only by binding it onto itself and remounting
+// the bind read-only. A path that does not exist is skipped, as runc does.
+func readonlyPath(p string) error {
+	root, err := openRoot()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	t, err := openIn(root, p, unix.O_PATH)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = unix.Mount(procPath(t), procPath(t), "", unix.MS_BIND|unix.MS_REC, "")
+	t.Close()
+	if err != nil {
+		return &MountError{Op: "bind", Source: p, Target: p, Flags: unix.MS_BIND | unix.MS_REC, Err: err}
+	}
+	return remountReadonlyIn(root, p)
+}
+
+func remountReadonly(p string) error {
+	root, err := openRoot()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return remountReadonlyIn(root, p)
+}
+
+func remountReadonlyIn(root *os.File, p string) error {
+	t, err := openIn(root, p, unix.O_PATH)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	keep, err := currentFlags(t)
+	if err != nil {
+		return err
+	}
+	flags := unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | keep
+	if err := unix.Mount("", procPath(t), "", flags, ""); err != nil {
+		return &MountError{Op: "remount", Target: p, Flags: flags, Err: err}
+	}
+	return nil
+}
+
+// maskPath hides p: a directory under an empty read-only tmpfs, a file
+// under the container's /dev/null. That /dev/null is checked to be the real
+// null device first (CVE-2025-31133: a container that replaces it with a
+// link or another file would otherwise get that bound over the masked path,
+// or worse, over a path the runtime later writes to).
+func maskPath(p string) error {
+	root, err := openRoot()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	t, err := openIn(root, p, unix.O_PATH)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(t.Fd()), &st); err != nil {
+		return &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		flags := uintptr(unix.MS_RDONLY)
+		if err := unix.Mount("tmpfs", procPath(t), "tmpfs", flags, ""); err != nil {
+			return &MountError{Op: "mount", Source: "tmpfs", Target: p, Type: "tmpfs", Flags: flags, Err: err}
+		}
+		return nil
+	}
+	null, err := openIn(root, "/dev/null", unix.O_PATH)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	if err := unix.Fstat(int(null.Fd()), &st); err != nil {
+		return &os.PathError{Op: "stat", Path: "/dev/null", Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
+		return fmt.Errorf("mask %s: /dev/null is not the null device (mode %#o, device %d:%d)",
+			p, st.Mode, unix.Major(st.Rdev), unix.Minor(st.Rdev))
+	}
+	if err := unix.Mount(procPath(null), procPath(t), "", unix.MS_BIND, ""); err != nil {
+		return &MountError{Op: "bind", Source: "/dev/null", Target: p, Flags: unix.MS_BIND, Err: err}
+	}
+	return nil
+}
