@@ -1,0 +1,177 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"hako.dev/runtime/container"
+)
+
+type createFlags struct {
+	bundle        string
+	pidFile       string
+	consoleSocket string
+	noPivot       bool
+}
+
+func (c *createFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&c.bundle, "bundle", "b", ".", "bundle directory (holding config.json)")
+	f.StringVar(&c.pidFile, "pid-file", "", "write the container's init pid to this file")
+	f.StringVar(&c.consoleSocket, "console-socket", "", "unix socket to send the pty master to, when the config asks for a terminal")
+	f.BoolVar(&c.noPivot, "no-pivot", false, "switch root with MS_MOVE+chroot instead of pivot_root (roots on ramfs)")
+}
+
+func (c *createFlags) opts(g *globals) container.CreateOpts {
+	return container.CreateOpts{
+		Bundle: c.bundle, NoPivot: c.noPivot, ConsoleSocket: c.consoleSocket,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log,
+	}
+}
+
+// writePidFile writes atomically: clients poll for this file.
+func writePidFile(path string, pid int) error {
+	if path == "" {
+		return nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func createCmd(g *globals) *cobra.Command {
+	var cf createFlags
+	cmd := &cobra.Command{
+		Use:   "create [flags] <container-id>",
+		Short: "create a container; its program waits for start",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id := args[0]
+			c, err := container.Create(g.root, id, cf.opts(g))
+			if err != nil {
+				return fmt.Errorf("create %s: %w", id, err)
+			}
+			if err := writePidFile(cf.pidFile, c.Pid()); err != nil {
+				c.Delete(true)
+				return fmt.Errorf("create %s: write pid file: %w", id, err)
+			}
+			return nil
+		},
+	}
+	cf.add(cmd)
+	return cmd
+}
+
+func runCmd(g *globals) *cobra.Command {
+	var cf createFlags
+	cmd := &cobra.Command{
+		Use:   "run [flags] <container-id>",
+		Short: "create, start and wait for a container in the foreground, then delete it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id := args[0]
+			code, err := container.Run(g.root, id, cf.opts(g))
+			if err != nil {
+				return fmt.Errorf("run %s: %w", id, err)
+			}
+			return exitError{code}
+		},
+	}
+	cf.add(cmd)
+	return cmd
+}
+
+func startCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "start <container-id>",
+		Short: "start the program of a created container",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id := args[0]
+			c, err := container.Load(g.root, id)
+			if err == nil {
+				err = c.Start()
+			}
+			if err != nil {
+				return fmt.Errorf("start %s: %w", id, err)
+			}
+			return nil
+		},
+	}
+}
+
+func stateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "state <container-id>",
+		Short: "print a container's state as JSON",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id := args[0]
+			c, err := container.Load(g.root, id)
+			if err != nil {
+				return fmt.Errorf("state %s: %w", id, err)
+			}
+			return printJSON(c.State())
+		},
+	}
+}
+
+func killCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "kill <container-id> [signal]",
+		Short: "send a signal (default SIGTERM) to a container's init",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id, sigArg := args[0], "SIGTERM"
+			if len(args) == 2 {
+				sigArg = args[1]
+			}
+			sig, err := container.ParseSignal(sigArg)
+			if err != nil {
+				return fmt.Errorf("kill %s: %w", id, err)
+			}
+			c, err := container.Load(g.root, id)
+			if err == nil {
+				err = c.Kill(sig)
+			}
+			if err != nil {
+				return fmt.Errorf("kill %s: %w", id, err)
+			}
+			return nil
+		},
+	}
+}
+
+func deleteCmd(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "delete [--force] <container-id>",
+		Short: "delete a stopped container (any container with --force)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id := args[0]
+			c, err := container.Load(g.root, id)
+			if err == nil {
+				err = c.Delete(force)
+			}
+			if err != nil {
+				return fmt.Errorf("delete %s: %w", id, err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill the container first if it is running")
+	return cmd
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/spf13/cobra"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "0.1.0-dev"
+	commit  = "unknown"
+)
+
+// globals are runc's global flags.
+type globals struct {
+	root      string
+	logFile   string
+	logFormat string
+	debug     bool
+	log       *slog.Logger
+}
+
+// exitError carries a container's exit status out of `run`.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func execute(args []string) int {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "hako",
+		Short:         "hako runs OCI containers",
+		Version:       version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return g.setupLog()
+		},
+	}
+	root.SetVersionTemplate(fmt.Sprintf("hako version %s\ncommit: %s\nspec: %s\n", version, commit, specs.Version))
+	f := root.PersistentFlags()
+	f.StringVar(&g.root, "root", "/run/hako", "directory holding the containers' state")
+	f.StringVar(&g.logFile, "log", "", "write log lines to this file instead of stderr")
+	f.StringVar(&g.logFormat, "log-format", "text", "log line format: text or json")
+	f.BoolVar(&g.debug, "debug", false, "log debug lines too")
+	root.AddCommand(
+		specCmd(g), createCmd(g), startCmd(g), runCmd(g), stateCmd(g),
+		killCmd(g), deleteCmd(g), listCmd(g),
+	)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintf(os.Stderr, "hako: %v\n", err)
+	if g.log != nil && g.logFile != "" {
+		// containerd shows its user the msg of the last error line here.
+		g.log.Error(err.Error())
+	}
+	return 1
+}
+
+// setupLog installs the --log/--log-format handler. JSON lines carry a
+// lower-case level ("error", "warning", "info", "debug"), as runc's logrus
+// lines do and containerd parses.
+func (g *globals) setupLog() error {
+	var w io.Writer = os.Stderr
+	if g.logFile != "" {
+		f, err := os.OpenFile(g.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("open log file: %w", err)
+		}
+		w = f
+	}
+	level := slog.LevelInfo
+	if g.debug {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.LevelKey {
+			lv := strings.ToLower(a.Value.String())
+			if lv == "warn" {
+				lv = "warning"
+			}
+			a.Value = slog.StringValue(lv)
+		}
+		return a
+	}}
+	switch g.logFormat {
+	case "json":
+		g.log = slog.New(slog.NewJSONHandler(w, opts))
+	case "text":
+		g.log = slog.New(slog.NewTextHandler(w, opts))
+	default:
+		return fmt.Errorf("unknown --log-format %q: want text or json", g.logFormat)
+	}
+	slog.SetDefault(g.log)
+	g.log.Log(context.Background(), slog.LevelDebug, "hako", "args", os.Args[1:])
+	return nil
+}

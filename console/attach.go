@@ -1,0 +1,60 @@
+package console
+
+import (
+	"io"
+	"os"
+	"sync"
+
+	"github.com/containerd/console"
+)
+
+// Session is a pty master attached to the caller's stdin and stdout.
+type Session struct {
+	master  *os.File
+	current console.Console // nil when stdin is not a terminal
+	out     sync.WaitGroup
+}
+
+// Attach relays stdin to master and master to stdout. When stdin is a
+// terminal it is put in raw mode (the container's pty does the line
+// editing and signal keys) and its size is given to the pty.
+func Attach(master, stdin, stdout *os.File) (*Session, error) {
+	s := &Session{master: master}
+	if c, err := console.ConsoleFromFile(stdin); err == nil {
+		if err := c.SetRaw(); err != nil {
+			return nil, err
+		}
+		s.current = c
+		s.Resize()
+	}
+	go io.Copy(master, stdin) // ends with the process; never waited for
+	s.out.Add(1)
+	go func() {
+		defer s.out.Done()
+		// Ends with EIO once every slave descriptor is closed.
+		io.Copy(stdout, master)
+	}()
+	return s, nil
+}
+
+// Resize copies the caller's terminal size to the pty (on SIGWINCH).
+func (s *Session) Resize() {
+	if s.current == nil {
+		return
+	}
+	if ws, err := s.current.Size(); err == nil {
+		if m, err := console.ConsoleFromFile(s.master); err == nil {
+			m.Resize(ws)
+		}
+	}
+}
+
+// Close waits until the container's output is drained, restores the
+// caller's terminal and closes the master.
+func (s *Session) Close() error {
+	s.out.Wait()
+	if s.current != nil {
+		s.current.Reset()
+	}
+	return s.master.Close()
+}

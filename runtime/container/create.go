@@ -1,0 +1,378 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"hako.dev/capset"
+	"hako.dev/cgctl"
+	"hako.dev/console"
+	"hako.dev/rootfs"
+)
+
+// InitEnv marks the re-executed init: a main package calls Init first
+// thing when this variable is set (see Init).
+const InitEnv = "_HAKO_INIT"
+
+// DefaultCgroupParent holds the cgroups of containers whose config names
+// none, or a relative one.
+const DefaultCgroupParent = "/hako"
+
+// CreateOpts are create's options besides the id.
+type CreateOpts struct {
+	// Bundle is the bundle directory (config.json and usually rootfs).
+	Bundle string
+	// NoPivot uses MS_MOVE+chroot instead of pivot_root (see rootfs).
+	NoPivot bool
+	// Stdin, Stdout and Stderr become the container's when it has no
+	// terminal; nil means /dev/null.
+	Stdin, Stdout, Stderr *os.File
+	// ConsoleSocket is the unix socket the pty master is sent to when the
+	// config asks for a terminal (process.terminal).
+	ConsoleSocket string
+	// terminal receives the pty master instead, for Run in the foreground.
+	terminal func(master *os.File) error
+	// Logger receives warnings (say, capabilities the kernel lacks);
+	// nil discards them.
+	Logger *slog.Logger
+}
+
+// cloneFlags maps the OCI namespace types to clone(2) flags. The cgroup
+// namespace is left out on purpose: the init unshares it once the parent
+// has moved it into its cgroups, so that those become its root.
+var cloneFlags = map[specs.LinuxNamespaceType]uintptr{
+	specs.PIDNamespace:     unix.CLONE_NEWPID,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.MountNamespace:   unix.CLONE_NEWNS,
+	specs.IPCNamespace:     unix.CLONE_NEWIPC,
+	specs.UTSNamespace:     unix.CLONE_NEWUTS,
+	specs.UserNamespace:    unix.CLONE_NEWUSER,
+	specs.CgroupNamespace:  0,
+	specs.TimeNamespace:    unix.CLONE_NEWTIME,
+}
+
+// Create makes container id under root from the bundle in o and leaves its
+// init waiting for Start. The returned Container's Wait reaps the init,
+// for a caller that runs it in the foreground. On any error nothing is left
+// behind: no state directory, cgroup or process.
+func Create(root, id string, o CreateOpts) (c *Container, err error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(bundle); err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", bundle, unwrapPath(err))
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("bundle %s: not a directory", bundle)
+	}
+	spec, err := LoadSpec(bundle)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(spec); err != nil {
+		return nil, err
+	}
+	if spec.Process.Terminal && o.ConsoleSocket == "" && o.terminal == nil {
+		return nil, errors.New("config asks for a terminal (process.terminal) but no --console-socket was given to send it to")
+	}
+	rootfsPath := spec.Root.Path
+	if !filepath.IsAbs(rootfsPath) {
+		rootfsPath = filepath.Join(bundle, rootfsPath)
+	}
+	if st, err := os.Stat(rootfsPath); err != nil {
+		return nil, fmt.Errorf("rootfs %s: %w", rootfsPath, unwrapPath(err))
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("rootfs %s: not a directory", rootfsPath)
+	}
+	// Unknown capability names are warned about, not fatal (runc's rule).
+	if _, skipped, err := capset.FromSpec(spec.Process.Capabilities); err != nil {
+		return nil, err
+	} else if len(skipped) > 0 {
+		log.Warn("ignoring capabilities this kernel does not know", "caps", strings.Join(skipped, ","))
+	}
+	cgPath, err := cgroupPath(spec, id)
+	if err != nil {
+		return nil, err
+	}
+
+	var u undo
+	defer func() {
+		if err != nil {
+			u.run()
+		}
+	}()
+	if err := os.MkdirAll(root, 0o711); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("container with id %s %w", id, ErrExist)
+		}
+		return nil, err
+	}
+	u.add(func() { os.RemoveAll(dir) })
+
+	mgr, err := cgctl.New(cgctl.Config{Path: cgPath})
+	if err != nil {
+		return nil, fmt.Errorf("cgroup %s: %w", cgPath, err)
+	}
+	u.add(func() {
+		if derr := mgr.Destroy(); derr != nil {
+			log.Warn("remove cgroup", "error", derr)
+		}
+	})
+
+	fifo := filepath.Join(dir, fifoName)
+	if err := unix.Mkfifo(fifo, 0o622); err != nil {
+		return nil, &os.PathError{Op: "mkfifo", Path: fifo, Err: err}
+	}
+	// Opened with O_PATH: the init reopens it for writing through
+	// /proc/self/fd, which blocks until `hako start` opens it for reading.
+	fifoFile, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer fifoFile.Close()
+
+	parentSock, childSock, err := socketpair()
+	if err != nil {
+		return nil, err
+	}
+	defer parentSock.Close()
+
+	cmd := initCommand(spec, o, childSock, fifoFile)
+	err = cmd.Start()
+	childSock.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start container init: %w", err)
+	}
+	u.add(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	pid := cmd.Process.Pid
+
+	if err := mgr.Apply(pid); err != nil {
+		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
+	}
+	if err := mgr.Set(resources(spec)); err != nil {
+		return nil, fmt.Errorf("set cgroup limits on %s: %w", cgPath, err)
+	}
+	cfg := initConfig{
+		Spec:     spec,
+		Rootfs:   rootfsPath,
+		Bundle:   bundle,
+		Cgroups:  cgroupMounts(mgr),
+		NoPivot:  o.NoPivot,
+		CgroupNS: hasNS(spec, specs.CgroupNamespace),
+	}
+	if err := send(parentSock, cfg); err != nil {
+		return nil, fmt.Errorf("send config to container init: %w", err)
+	}
+	var msg syncMsg
+	fds, err := recv(parentSock, &msg)
+	switch {
+	case errors.Is(err, errEOF):
+		return nil, fmt.Errorf("container init exited during setup: %s", exitText(cmd))
+	case err != nil:
+		return nil, err
+	case msg.Type == msgError:
+		return nil, errors.New(msg.Error)
+	case msg.Type != msgReady:
+		return nil, fmt.Errorf("container init sent %q, want %q", msg.Type, msgReady)
+	}
+	if spec.Process.Terminal {
+		if len(fds) != 1 {
+			return nil, errors.New("container init sent no terminal")
+		}
+		master := os.NewFile(uintptr(fds[0]), "/dev/ptmx")
+		if o.ConsoleSocket != "" {
+			err = console.Send(o.ConsoleSocket, master)
+			master.Close()
+		} else {
+			err = o.terminal(master)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	start, _, err := procStat(pid)
+	if err != nil {
+		return nil, fmt.Errorf("read start time of container init: %w", err)
+	}
+	c = &Container{root: root, rec: record{
+		ID:          id,
+		Pid:         pid,
+		StartTime:   start,
+		Bundle:      bundle,
+		Rootfs:      rootfsPath,
+		Created:     time.Now().UTC(),
+		Annotations: spec.Annotations,
+		CgroupPath:  cgPath,
+		PidNS:       hasNS(spec, specs.PIDNamespace),
+		Owner:       owner(),
+	}, cmd: cmd}
+	if err := c.save(); err != nil {
+		return nil, fmt.Errorf("save state: %w", err)
+	}
+	if err := send(parentSock, syncMsg{Type: msgOK}); err != nil {
+		return nil, fmt.Errorf("release container init: %w", err)
+	}
+	return c, nil
+}
+
+// initCommand is the re-execution of this binary that becomes the init.
+// /proc/self/exe is the running binary itself, whatever its name or PATH.
+func initCommand(spec *specs.Spec, o CreateOpts, sock, fifo *os.File) *exec.Cmd {
+	attr := &syscall.SysProcAttr{}
+	for _, ns := range spec.Linux.Namespaces {
+		attr.Cloneflags |= cloneFlags[ns.Type]
+	}
+	if hasNS(spec, specs.UserNamespace) {
+		// Written by this (privileged) parent between clone and exec.
+		for _, m := range spec.Linux.UIDMappings {
+			attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
+		}
+		for _, m := range spec.Linux.GIDMappings {
+			attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
+		}
+		attr.GidMappingsEnableSetgroups = true
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        []string{"hako", "init"},
+		Env:         []string{InitEnv + "=1"},
+		ExtraFiles:  []*os.File{sock, fifo}, // fds 3 and 4 in the init
+		SysProcAttr: attr,
+	}
+	if !spec.Process.Terminal {
+		// Set only when non-nil: a nil *os.File in an io.Reader/Writer
+		// field is not nil, and exec would then copy through a pipe.
+		if o.Stdin != nil {
+			cmd.Stdin = o.Stdin
+		}
+		if o.Stdout != nil {
+			cmd.Stdout = o.Stdout
+		}
+		if o.Stderr != nil {
+			cmd.Stderr = o.Stderr
+		}
+	}
+	return cmd
+}
+
+// cgroupPath is linux.cgroupsPath, or /hako/<id> when it is empty; a
+// relative path is placed under /hako. The systemd driver's
+// "slice:prefix:name" form is refused until hako has that driver.
+func cgroupPath(spec *specs.Spec, id string) (string, error) {
+	p := ""
+	if spec.Linux != nil {
+		p = spec.Linux.CgroupsPath
+	}
+	switch {
+	case p == "":
+		return DefaultCgroupParent + "/" + id, nil
+	case strings.Contains(p, ":"):
+		return "", fmt.Errorf("config: cgroupsPath %q is in the systemd driver's form, which hako does not support yet", p)
+	case !filepath.IsAbs(p):
+		return filepath.Join(DefaultCgroupParent, p), nil
+	}
+	return filepath.Clean(p), nil
+}
+
+// resources are the config's limits with the device rules the default
+// /dev needs appended, as runc appends them.
+func resources(spec *specs.Spec) *specs.LinuxResources {
+	var r specs.LinuxResources
+	if spec.Linux.Resources != nil {
+		r = *spec.Linux.Resources
+	}
+	if len(r.Devices) > 0 {
+		r.Devices = append(append([]specs.LinuxDeviceCgroup(nil), r.Devices...), rootfs.DefaultDeviceRules...)
+		for _, d := range spec.Linux.Devices {
+			major, minor := d.Major, d.Minor
+			r.Devices = append(r.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: &major, Minor: &minor, Access: "rwm"})
+		}
+	}
+	return &r
+}
+
+// cgroupMounts describes the container's cgroups for a "cgroup" mount.
+func cgroupMounts(m cgctl.Manager) []rootfs.CgroupMount {
+	var out []rootfs.CgroupMount
+	for _, h := range m.Hierarchies() {
+		cm := rootfs.CgroupMount{
+			Name:    filepath.Base(h.Dir),
+			Source:  filepath.Join(h.Dir, m.Path()),
+			Unified: h.Unified,
+		}
+		if m.Mode() == cgctl.Unified {
+			cm.Name = ""
+		}
+		if !h.Unified {
+			cm.Options = strings.Join(h.Controllers, ",")
+			if strings.HasPrefix(cm.Options, "name=") {
+				cm.Options = "none," + cm.Options
+			}
+		}
+		out = append(out, cm)
+	}
+	return out
+}
+
+func hasNS(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
+	if spec.Linux == nil {
+		return false
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+// exitText says how the init ended, for an error message. Its own error
+// report, if any, came over the socket; this is for when it had none.
+func exitText(cmd *exec.Cmd) string {
+	if err := cmd.Wait(); err != nil {
+		return err.Error()
+	}
+	return "exit status 0"
+}
+
+func owner() string {
+	if os.Geteuid() == 0 {
+		return ""
+	}
+	return strconv.Itoa(os.Geteuid())
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,246 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/containerd/console"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"hako.dev/capset"
+	"hako.dev/rootfs"
+)
+
+// The init's inherited descriptors (CreateOpts order of ExtraFiles).
+const (
+	initSockFd = 3
+	initFifoFd = 4
+)
+
+// Init is the container's init: the re-executed binary, running inside the
+// new namespaces. A main package calls it first thing when InitEnv is set,
+// on the main thread, which must be locked (runtime.LockOSThread in an init
+// function): the cgroup namespace, credentials and capabilities it sets are
+// per thread, and execve(2) from that same thread is what hands them to the
+// program. Init never returns.
+func Init() {
+	runtime.LockOSThread()
+	sock := os.NewFile(initSockFd, "sync")
+	var cfg initConfig
+	if _, err := recv(sock, &cfg); err != nil {
+		// The parent is gone or broken: nothing to report to.
+		os.Exit(1)
+	}
+	path, err := setup(&cfg, sock)
+	if err != nil {
+		send(sock, syncMsg{Type: msgError, Error: err.Error()})
+		os.Exit(1)
+	}
+	var msg syncMsg
+	if _, err := recv(sock, &msg); err != nil || msg.Type != msgOK {
+		os.Exit(1) // create failed after we were ready; it kills us anyway
+	}
+	sock.Close()
+	if err := waitStartAndExec(path, cfg.Spec.Process); err != nil {
+		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
+		if errors.Is(err, unix.ENOENT) {
+			os.Exit(127)
+		}
+		os.Exit(126)
+	}
+}
+
+// setup does everything that can fail in the init, so that create reports
+// it; it returns the program's resolved path.
+func setup(cfg *initConfig, sock *os.File) (string, error) {
+	spec, proc := cfg.Spec, cfg.Spec.Process
+	if cfg.CgroupNS {
+		// After the parent put us in our cgroups: they become our root.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return "", os.NewSyscallError("unshare cgroup namespace", err)
+		}
+	}
+	if err := rootfs.Prepare(rootfs.Config{
+		Spec: spec, Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Cgroups: cfg.Cgroups, NoPivot: cfg.NoPivot,
+	}); err != nil {
+		return "", fmt.Errorf("prepare rootfs: %w", err)
+	}
+	if spec.Hostname != "" {
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return "", fmt.Errorf("set hostname %q: %w", spec.Hostname, err)
+		}
+	}
+	if spec.Domainname != "" {
+		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+			return "", fmt.Errorf("set domainname %q: %w", spec.Domainname, err)
+		}
+	}
+	var master console.Console
+	if proc.Terminal {
+		m, err := setupTerminal(proc)
+		if err != nil {
+			return "", fmt.Errorf("set up terminal: %w", err)
+		}
+		master = m
+		defer master.Close()
+	}
+	if err := rootfs.Finish(spec); err != nil {
+		return "", err
+	}
+	if err := setRlimits(proc.Rlimits); err != nil {
+		return "", err
+	}
+	if proc.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*proc.OOMScoreAdj)), 0); err != nil {
+			return "", fmt.Errorf("set oom_score_adj: %w", err)
+		}
+	}
+	path, err := lookPath(proc)
+	if err != nil {
+		return "", err
+	}
+	sets, _, err := capset.FromSpec(proc.Capabilities)
+	if err != nil {
+		return "", err
+	}
+	cred := &capset.Credential{UID: proc.User.UID, GID: proc.User.GID, Groups: proc.User.AdditionalGids}
+	if err := capset.Apply(sets, cred); err != nil {
+		return "", err
+	}
+	if err := unix.Chdir(cwd(proc)); err != nil {
+		return "", &os.PathError{Op: "chdir", Path: cwd(proc), Err: err}
+	}
+	umask := 0o022
+	if proc.User.Umask != nil {
+		umask = int(*proc.User.Umask)
+	}
+	unix.Umask(umask)
+	if proc.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return "", os.NewSyscallError("prctl no_new_privs", err)
+		}
+	}
+	ready := syncMsg{Type: msgReady}
+	if master != nil {
+		return path, send(sock, ready, int(master.Fd()))
+	}
+	return path, send(sock, ready)
+}
+
+// setupTerminal opens a pty in the container's devpts, makes its slave the
+// init's controlling terminal and stdio and the container's /dev/console,
+// and returns the master for the parent.
+func setupTerminal(proc *specs.Process) (console.Console, error) {
+	master, slavePath, err := console.NewPty()
+	if err != nil {
+		return nil, err
+	}
+	if proc.ConsoleSize != nil {
+		master.Resize(console.WinSize{Height: uint16(proc.ConsoleSize.Height), Width: uint16(proc.ConsoleSize.Width)})
+	}
+	slave, err := os.OpenFile(slavePath, os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		master.Close()
+		return nil, err
+	}
+	defer slave.Close()
+	if err := rootfs.BindConsole(slave); err != nil {
+		master.Close()
+		return nil, err
+	}
+	if _, err := unix.Setsid(); err != nil {
+		master.Close()
+		return nil, os.NewSyscallError("setsid", err)
+	}
+	if err := unix.IoctlSetInt(int(slave.Fd()), unix.TIOCSCTTY, 0); err != nil {
+		master.Close()
+		return nil, os.NewSyscallError("ioctl TIOCSCTTY", err)
+	}
+	for fd := 0; fd <= 2; fd++ {
+		if err := unix.Dup3(int(slave.Fd()), fd, 0); err != nil {
+			master.Close()
+			return nil, os.NewSyscallError("dup3", err)
+		}
+	}
+	return master, nil
+}
+
+// rlimitNames are the RLIMIT_ names the spec allows.
+var rlimitNames = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// setRlimits uses syscall.Setrlimit on purpose: for RLIMIT_NOFILE it also
+// tells the Go runtime not to restore its saved soft limit at execve.
+func setRlimits(limits []specs.POSIXRlimit) error {
+	for _, l := range limits {
+		res, ok := rlimitNames[l.Type]
+		if !ok {
+			return fmt.Errorf("set rlimit: unknown type %q", l.Type)
+		}
+		if err := syscall.Setrlimit(res, &syscall.Rlimit{Cur: l.Soft, Max: l.Hard}); err != nil {
+			return fmt.Errorf("set rlimit %s to %d:%d: %w", l.Type, l.Soft, l.Hard, err)
+		}
+	}
+	return nil
+}
+
+func cwd(p *specs.Process) string {
+	if p.Cwd == "" {
+		return "/"
+	}
+	return p.Cwd
+}
+
+// lookPath resolves the program in the container (we are past pivot_root)
+// with the container's PATH, giving exec.LookPath's error texts, which are
+// runc's and which Docker matches to exit with 127.
+func lookPath(p *specs.Process) (string, error) {
+	pathEnv := ""
+	for _, e := range p.Env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	os.Setenv("PATH", pathEnv)
+	path, err := exec.LookPath(p.Args[0])
+	if errors.Is(err, exec.ErrDot) {
+		err = nil
+	}
+	return path, err
+}
+
+// waitStartAndExec blocks until `hako start` opens the exec fifo, then
+// replaces the init with the program. Reopening the fifo through
+// /proc/self/fd needs no path into the host's /run (gone since
+// pivot_root). Every descriptor but stdio is marked close-on-exec first,
+// whoever opened it, so nothing of hako's reaches the program.
+func waitStartAndExec(path string, p *specs.Process) error {
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(initFifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: "exec fifo", Err: err}
+	}
+	if _, err := unix.Write(fd, []byte{0}); err != nil {
+		return &os.PathError{Op: "write", Path: "exec fifo", Err: err}
+	}
+	unix.Close(fd)
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return os.NewSyscallError("close_range", err)
+	}
+	if err := syscall.Exec(path, p.Args, p.Env); err != nil {
+		return &os.PathError{Op: "exec", Path: path, Err: err}
+	}
+	return nil
+}

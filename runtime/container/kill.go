@@ -1,0 +1,131 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"hako.dev/cgctl"
+)
+
+// Kill sends sig to the container's init through a verified pidfd (never
+// to a reused pid). A stopped container has nothing to signal.
+func (c *Container) Kill(sig unix.Signal) error {
+	if c.Status() == Stopped {
+		return ErrNotRunning
+	}
+	fd, err := c.pidfd()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return ErrNotRunning
+		}
+		return os.NewSyscallError("pidfd_send_signal", err)
+	}
+	return nil
+}
+
+// ParseSignal reads a signal the way kill(1) and runc take it: "KILL",
+// "SIGKILL", "kill" or "9".
+func ParseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal %q", s)
+		}
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
+}
+
+// Delete removes a container. A stopped container goes at once; a created
+// one is killed first (it never ran anything, as runc does); a running one
+// only with force. Its cgroup and state directory go last, after its
+// processes are gone.
+func (c *Container) Delete(force bool) error {
+	switch st := c.Status(); st {
+	case Stopped:
+	case Created:
+		if err := c.killAll(); err != nil {
+			return err
+		}
+	default:
+		if !force {
+			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.rec.ID, st)
+		}
+		if err := c.killAll(); err != nil {
+			return err
+		}
+	}
+	return c.destroy()
+}
+
+// killAll SIGKILLs the init and, when the container shares the host's pid
+// namespace (so the init's death takes nobody with it), every process in
+// its cgroup; then waits for the init to exit.
+func (c *Container) killAll() error {
+	fd, err := c.pidfd()
+	if errors.Is(err, ErrNotRunning) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return os.NewSyscallError("pidfd_send_signal", err)
+	}
+	if !c.rec.PidNS {
+		if mgr, err := cgctl.New(cgctl.Config{Path: c.rec.CgroupPath}); err == nil {
+			if pids, err := mgr.Pids(); err == nil {
+				for _, p := range pids {
+					unix.Kill(p, unix.SIGKILL)
+				}
+			}
+		}
+	}
+	// A pidfd polls readable once its process has exited.
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int((10 * time.Second).Milliseconds()))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("poll", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("kill container %s: init %d did not exit after SIGKILL", c.rec.ID, c.rec.Pid)
+		}
+		return nil
+	}
+}
+
+// destroy removes the cgroup and the state directory.
+func (c *Container) destroy() error {
+	if c.cmd != nil {
+		c.cmd.Wait() // reap our own child, if it is ours
+	}
+	mgr, err := cgctl.New(cgctl.Config{Path: c.rec.CgroupPath})
+	if err != nil {
+		return fmt.Errorf("cgroup %s: %w", c.rec.CgroupPath, err)
+	}
+	if err := mgr.Destroy(); err != nil {
+		return fmt.Errorf("remove cgroup %s: %w", c.rec.CgroupPath, err)
+	}
+	return os.RemoveAll(c.dir())
+}

@@ -1,0 +1,78 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+
+	"hako.dev/console"
+)
+
+// Run creates, starts and waits for a container in the foreground, then
+// deletes it, and returns the program's exit status (128+N for signal N).
+// With a terminal in the config and no console socket, the caller's own
+// terminal is attached. Signals this process receives are forwarded to the
+// container's init, except SIGCHLD, SIGURG (the Go runtime's preemption
+// signal, never meant for the container) and SIGWINCH, which resizes the
+// pty instead.
+func Run(root, id string, o CreateOpts) (code int, err error) {
+	var sess *console.Session
+	if o.ConsoleSocket == "" {
+		o.terminal = func(master *os.File) error {
+			s, err := console.Attach(master, os.Stdin, os.Stdout)
+			sess = s
+			return err
+		}
+	}
+	// Catch signals before the container exists so none is lost between
+	// create and start; forwarded once it is running.
+	sigs := make(chan os.Signal, 128)
+	signal.Notify(sigs)
+	defer signal.Stop(sigs)
+
+	c, err := Create(root, id, o)
+	if err != nil {
+		if sess != nil {
+			sess.Close() // give the caller's terminal back
+		}
+		return -1, err
+	}
+	defer func() {
+		if derr := c.Delete(true); derr != nil && err == nil {
+			err = fmt.Errorf("delete: %w", derr)
+		}
+	}()
+	if err := c.Start(); err != nil {
+		return -1, err
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				switch s {
+				case unix.SIGCHLD, unix.SIGURG:
+				case unix.SIGWINCH:
+					if sess != nil {
+						sess.Resize()
+					}
+				default:
+					if err := c.Kill(s.(unix.Signal)); err != nil && !errors.Is(err, ErrNotRunning) {
+						fmt.Fprintf(os.Stderr, "hako: forward %v to %s: %v\n", s, id, err)
+					}
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	code, err = c.Wait()
+	close(done)
+	if sess != nil {
+		sess.Close()
+	}
+	return code, err
+}

@@ -1,0 +1,98 @@
+package container
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// LoadSpec reads <bundle>/config.json. A syntax error names its line and
+// column, which encoding/json alone reports only as a byte offset.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	p := filepath.Join(bundle, "config.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	var s specs.Spec
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&s); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line, col := position(b, se.Offset)
+			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
+		case errors.As(err, &te):
+			line, col := position(b, te.Offset)
+			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
+		}
+		return nil, fmt.Errorf("parse %s: %w", p, err)
+	}
+	return &s, nil
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(b []byte, off int64) (line, col int) {
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	before := b[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1)
+	if col < 1 {
+		col = 1
+	}
+	return line, col
+}
+
+// validate refuses configs hako cannot run, before anything is created.
+func validate(s *specs.Spec) error {
+	switch {
+	case s.Root == nil || s.Root.Path == "":
+		return errors.New("config: root.path is required")
+	case s.Process == nil:
+		return errors.New("config: process is required")
+	case len(s.Process.Args) == 0:
+		return errors.New("config: process.args must not be empty")
+	case s.Process.Cwd != "" && !filepath.IsAbs(s.Process.Cwd):
+		return fmt.Errorf("config: process.cwd %q is not absolute", s.Process.Cwd)
+	case s.Linux == nil:
+		return errors.New("config: linux section is required")
+	}
+	mnt := false
+	seen := map[specs.LinuxNamespaceType]bool{}
+	for _, ns := range s.Linux.Namespaces {
+		if _, ok := cloneFlags[ns.Type]; !ok {
+			return fmt.Errorf("config: unknown namespace type %q", ns.Type)
+		}
+		if seen[ns.Type] {
+			return fmt.Errorf("config: namespace %q listed twice", ns.Type)
+		}
+		seen[ns.Type] = true
+		if ns.Path != "" {
+			return fmt.Errorf("config: joining an existing %s namespace (%s) is not supported by this hako yet", ns.Type, ns.Path)
+		}
+		if ns.Type == specs.MountNamespace {
+			mnt = true
+		}
+	}
+	if !mnt {
+		return errors.New("config: a mount namespace is required to set up the root filesystem")
+	}
+	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !seen[specs.UserNamespace] {
+		return errors.New("config: uidMappings/gidMappings need a user namespace")
+	}
+	if seen[specs.UserNamespace] && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
+		return errors.New("config: a user namespace needs uidMappings and gidMappings")
+	}
+	if s.Hostname != "" && !seen[specs.UTSNamespace] {
+		return errors.New("config: hostname needs a uts namespace")
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Start releases a created container's init to execve its program. The
+// exec fifo is the signal: the init is blocked opening it for writing;
+// opening it for reading here lets it write one byte and exec. Start waits
+// on the init's pidfd too, so an init that died meanwhile is an error, not
+// a hang.
+func (c *Container) Start() error {
+	switch st := c.Status(); st {
+	case Created:
+	case Stopped:
+		return errors.New("cannot start a container that has stopped")
+	default:
+		return fmt.Errorf("cannot start an already %s container", st)
+	}
+	pidfd, err := c.pidfd()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pidfd)
+	fifo := filepath.Join(c.dir(), fifoName)
+	// O_NONBLOCK: opening a fifo for reading otherwise waits for a writer.
+	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: fifo, Err: err}
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("poll", err)
+		}
+		if fds[0].Revents&unix.POLLIN != 0 {
+			break
+		}
+		if fds[1].Revents != 0 || fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+			return errors.New("container init exited before it could start the program")
+		}
+	}
+	var b [1]byte
+	if _, err := unix.Read(fd, b[:]); err != nil {
+		return &os.PathError{Op: "read", Path: fifo, Err: err}
+	}
+	// The fifo's absence is what makes the status "running".
+	if err := os.Remove(fifo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// pidfd opens a pidfd for the init and checks, after opening it, that the
+// pid still belongs to the init (same start time): from then on the pidfd
+// refers to that process even if the pid is reused.
+func (c *Container) pidfd() (int, error) {
+	if c.rec.Pid <= 0 {
+		return -1, ErrNotRunning
+	}
+	fd, err := unix.PidfdOpen(c.rec.Pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return -1, ErrNotRunning
+	}
+	if err != nil {
+		return -1, os.NewSyscallError("pidfd_open", err)
+	}
+	if !c.initAlive() {
+		unix.Close(fd)
+		return -1, ErrNotRunning
+	}
+	return fd, nil
+}

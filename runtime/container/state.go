@@ -1,0 +1,225 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Status is a container's state as the OCI runtime spec names it.
+type Status string
+
+const (
+	Creating Status = "creating"
+	Created  Status = "created"
+	Running  Status = "running"
+	Stopped  Status = "stopped"
+)
+
+// State is what `hako state` prints: the OCI state plus the keys runc adds
+// (rootfs, created, owner), which clients parse.
+type State struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      Status            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+// record is state.json: what a later hako process needs to find the
+// container again.
+type record struct {
+	ID     string `json:"id"`
+	Pid    int    `json:"pid"`
+	// StartTime is field 22 of /proc/<pid>/stat when the init was created:
+	// a pid that now belongs to another process has another start time.
+	StartTime   uint64            `json:"startTime"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+	CgroupPath  string            `json:"cgroupPath"`
+	// PidNS is true when the container has its own pid namespace, so that
+	// killing its init kills every process in it.
+	PidNS bool `json:"pidNamespace"`
+}
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// Container is one container under a root directory.
+type Container struct {
+	root string
+	rec  record
+	// cmd is set in the process that created the container: only it can
+	// reap the init (Wait).
+	cmd *exec.Cmd
+}
+
+// ID is the container's id.
+func (c *Container) ID() string { return c.rec.ID }
+
+func (c *Container) dir() string { return filepath.Join(c.root, c.rec.ID) }
+
+// validID is runc's rule: ids become directory names.
+var validID = regexp.MustCompile(`^[\w+.-]+$`)
+
+func checkID(id string) error {
+	if !validID.MatchString(id) || id == "." || id == ".." {
+		return fmt.Errorf("invalid container id %q", id)
+	}
+	return nil
+}
+
+// Load finds the container id under root.
+func Load(root, id string) (*Container, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(root, id, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotExist
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{root: root}
+	if err := json.Unmarshal(b, &c.rec); err != nil {
+		return nil, fmt.Errorf("read state of %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// List loads every container under root, sorted by id. A directory
+// without a state file (a create in progress or one that died half-way)
+// is skipped.
+func List(root string) ([]*Container, error) {
+	ents, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*Container
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := Load(root, e.Name())
+		if err != nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// save writes state.json atomically: a reader sees the old or the new file,
+// never half of one.
+func (c *Container) save() error {
+	b, err := json.Marshal(c.rec)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(c.dir(), ".state-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(c.dir(), stateFile))
+}
+
+// Status derives the container's status from its init process: gone, a
+// zombie, or a pid reused by another process (other start time) all mean
+// stopped; alive with the exec fifo still present means created.
+func (c *Container) Status() Status {
+	if !c.initAlive() {
+		return Stopped
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir(), fifoName)); err == nil {
+		return Created
+	}
+	return Running
+}
+
+func (c *Container) initAlive() bool {
+	if c.rec.Pid <= 0 {
+		return false
+	}
+	start, state, err := procStat(c.rec.Pid)
+	return err == nil && start == c.rec.StartTime && state != 'Z' && state != 'X'
+}
+
+// State reports the container's state as `hako state` prints it.
+func (c *Container) State() State {
+	st := c.Status()
+	pid := c.rec.Pid
+	if st == Stopped {
+		pid = 0
+	}
+	return State{
+		OCIVersion:  specs.Version,
+		ID:          c.rec.ID,
+		Pid:         pid,
+		Status:      st,
+		Bundle:      c.rec.Bundle,
+		Rootfs:      c.rec.Rootfs,
+		Created:     c.rec.Created,
+		Annotations: c.rec.Annotations,
+		Owner:       c.rec.Owner,
+	}
+}
+
+// procStat reads a process's start time (in clock ticks since boot) and
+// its state letter from /proc/<pid>/stat. The command name (field 2) may
+// hold spaces and parentheses, so fields are counted after its last ')'.
+func procStat(pid int) (start uint64, state byte, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseStat(string(b))
+}
+
+func parseStat(s string) (start uint64, state byte, err error) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, errors.New("parse /proc stat: no command field")
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state); field 22 (starttime) is f[19].
+	if len(f) < 20 {
+		return 0, 0, errors.New("parse /proc stat: too few fields")
+	}
+	start, err = strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("parse /proc stat starttime: %w", err)
+	}
+	return start, f[0][0], nil
+}

@@ -1,0 +1,132 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"hako.dev/rootfs"
+)
+
+// The parent (hako create) and the container's init talk over a
+// SOCK_SEQPACKET socketpair: one JSON message per packet, so no framing,
+// and a pty master travels as SCM_RIGHTS on the "ready" packet.
+//
+//	parent (hako create)                     init (hako, re-executed)
+//	--------------------                     ------------------------
+//	clone with CLONE_NEW{NS,PID,...}  ---->  starts, blocks reading
+//	write pid to cgroup.procs, limits
+//	send initConfig                   ---->  unshare(CLONE_NEWCGROUP), mounts,
+//	                                         pivot_root, hostname, console,
+//	                                         masked paths, rlimits, caps, user,
+//	                                         look up the program
+//	                                  <----  "ready" [+ pty master fd]
+//	                                         or "error" and exit
+//	write state.json, pid file
+//	send "ok"                         ---->  open exec.fifo for writing:
+//	exit                                     blocks until `hako start` reads it,
+//	                                         then execve(2) the program
+//
+// If the parent dies before "ok", the init reads EOF and exits, so a failed
+// create never leaves a waiting init behind.
+const (
+	msgReady = "ready"
+	msgError = "error"
+	msgOK    = "ok"
+)
+
+type syncMsg struct {
+	Type  string `json:"type"`
+	Error string `json:"error,omitempty"`
+}
+
+// initConfig is everything the init needs; it has no other input.
+type initConfig struct {
+	Spec     *specs.Spec           `json:"spec"`
+	Rootfs   string                `json:"rootfs"`
+	Bundle   string                `json:"bundle"`
+	Cgroups  []rootfs.CgroupMount  `json:"cgroups"`
+	NoPivot  bool                  `json:"noPivot,omitempty"`
+	CgroupNS bool                  `json:"cgroupNamespace,omitempty"`
+}
+
+// sockBuf is the socket buffer both ends ask for: a config with many mounts
+// must still fit one packet.
+const sockBuf = 4 << 20
+
+func socketpair() (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, os.NewSyscallError("socketpair", err)
+	}
+	for _, fd := range fds {
+		// SO_SNDBUFFORCE passes the net.core.wmem_max cap (we are root);
+		// fall back to the capped size if it is refused.
+		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, sockBuf) != nil {
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, sockBuf)
+		}
+	}
+	return os.NewFile(uintptr(fds[0]), "sync-parent"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
+}
+
+func send(f *os.File, v any, fds ...int) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	if err := unix.Sendmsg(int(f.Fd()), b, oob, nil, 0); err != nil {
+		return os.NewSyscallError("sendmsg", err)
+	}
+	return nil
+}
+
+// errEOF is what recv returns when the other end closed the socket.
+var errEOF = errors.New("peer closed the sync socket")
+
+// recv reads one packet into v and returns the fds that came with it.
+func recv(f *os.File, v any) ([]int, error) {
+	// MSG_PEEK|MSG_TRUNC returns the packet's full length without
+	// consuming it, so the buffer can be sized exactly.
+	n, _, err := unix.Recvfrom(int(f.Fd()), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+	if err != nil {
+		return nil, os.NewSyscallError("recvmsg", err)
+	}
+	if n == 0 {
+		return nil, errEOF
+	}
+	buf := make([]byte, n)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	n, oobn, _, _, err := unix.Recvmsg(int(f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("recvmsg", err)
+	}
+	var fds []int
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			rights, err := unix.ParseUnixRights(&m)
+			if err != nil {
+				return nil, err
+			}
+			fds = append(fds, rights...)
+		}
+	}
+	if err := json.Unmarshal(buf[:n], v); err != nil {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, fmt.Errorf("decode sync message: %w", err)
+	}
+	return fds, nil
+}

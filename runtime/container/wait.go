@@ -1,0 +1,29 @@
+package container
+
+import (
+	"errors"
+	"os/exec"
+	"syscall"
+)
+
+// Wait waits for the container's program to end and returns its exit
+// status as a shell reports it: the exit code, or 128+N when killed by
+// signal N. Only the process that created the container can wait.
+func (c *Container) Wait() (int, error) {
+	if c.cmd == nil {
+		return -1, errors.New("wait: container was not created by this process")
+	}
+	err := c.cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return -1, err
+	}
+	ws := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+// Pid is the container's init pid as recorded at create.
+func (c *Container) Pid() int { return c.rec.Pid }
