@@ -1,3 +1,26 @@
 module hako.dev/integration
 
-go 1.26
+go 1.26.0
+
+require (
+	github.com/opencontainers/runtime-spec v1.3.0
+	golang.org/x/sys v0.50.0
+	hako.dev/runtime v0.0.0
+)
+
+require (
+	github.com/containerd/console v1.0.5 // indirect
+	github.com/moby/sys/capability v0.5.0 // indirect
+	hako.dev/capset v0.0.0 // indirect
+	hako.dev/cgctl v0.0.0 // indirect
+	hako.dev/console v0.0.0 // indirect
+	hako.dev/rootfs v0.0.0 // indirect
+)
+
+replace (
+	hako.dev/capset => ../capset
+	hako.dev/cgctl => ../cgctl
+	hako.dev/console => ../console
+	hako.dev/rootfs => ../rootfs
+	hako.dev/runtime => ../runtime
+)

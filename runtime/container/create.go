@@ -146,6 +146,11 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return nil, &os.PathError{Op: "mkfifo", Path: fifo, Err: err}
 	}
+	// World-writable whatever the umask: the init opens it after switching
+	// to the container's user.
+	if err := os.Chmod(fifo, 0o622); err != nil {
+		return nil, err
+	}
 	// Opened with O_PATH: the init reopens it for writing through
 	// /proc/self/fd, which blocks until `hako start` opens it for reading.
 	fifoFile, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)

@@ -14,8 +14,8 @@ var (
 // reverse order unless Release is called.
 type undo struct{ fns []func() }
 
-func (u *undo) add(f func())  { u.fns = append(u.fns, f) }
-func (u *undo) release()      { u.fns = nil }
+func (u *undo) add(f func()) { u.fns = append(u.fns, f) }
+func (u *undo) release()     { u.fns = nil }
 func (u *undo) run() {
 	for i := len(u.fns) - 1; i >= 0; i-- {
 		u.fns[i]()

@@ -43,8 +43,8 @@ type State struct {
 // record is state.json: what a later hako process needs to find the
 // container again.
 type record struct {
-	ID     string `json:"id"`
-	Pid    int    `json:"pid"`
+	ID  string `json:"id"`
+	Pid int    `json:"pid"`
 	// StartTime is field 22 of /proc/<pid>/stat when the init was created:
 	// a pid that now belongs to another process has another start time.
 	StartTime   uint64            `json:"startTime"`

@@ -46,12 +46,12 @@ type syncMsg struct {
 
 // initConfig is everything the init needs; it has no other input.
 type initConfig struct {
-	Spec     *specs.Spec           `json:"spec"`
-	Rootfs   string                `json:"rootfs"`
-	Bundle   string                `json:"bundle"`
-	Cgroups  []rootfs.CgroupMount  `json:"cgroups"`
-	NoPivot  bool                  `json:"noPivot,omitempty"`
-	CgroupNS bool                  `json:"cgroupNamespace,omitempty"`
+	Spec     *specs.Spec          `json:"spec"`
+	Rootfs   string               `json:"rootfs"`
+	Bundle   string               `json:"bundle"`
+	Cgroups  []rootfs.CgroupMount `json:"cgroups"`
+	NoPivot  bool                 `json:"noPivot,omitempty"`
+	CgroupNS bool                 `json:"cgroupNamespace,omitempty"`
 }
 
 // sockBuf is the socket buffer both ends ask for: a config with many mounts

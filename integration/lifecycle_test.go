@@ -1,0 +1,172 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runcState mirrors the keys of `runc state`, which clients parse.
+type runcState struct {
+	OCIVersion string    `json:"ociVersion"`
+	ID         string    `json:"id"`
+	Pid        int       `json:"pid"`
+	Status     string    `json:"status"`
+	Bundle     string    `json:"bundle"`
+	Rootfs     string    `json:"rootfs"`
+	Created    time.Time `json:"created"`
+	Owner      *string   `json:"owner"`
+}
+
+func (e *env) state(id string) runcState {
+	e.t.Helper()
+	var st runcState
+	if err := json.Unmarshal([]byte(e.mustHako("state", id)), &st); err != nil {
+		e.t.Fatal(err)
+	}
+	return st
+}
+
+func TestLifecycle(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle([]string{"testinit", "sleep"}, nil)
+	id := e.id("life")
+	pidFile := filepath.Join(t.TempDir(), "pid")
+
+	e.mustHako("create", "--bundle", bundle, "--pid-file", pidFile, id)
+	st := e.state(id)
+	t.Run("created", func(t *testing.T) {
+		if st.Status != "created" || st.Pid <= 0 || st.ID != id || st.Bundle != bundle ||
+			st.Rootfs != filepath.Join(bundle, "rootfs") || st.Owner == nil || st.Created.IsZero() || st.OCIVersion == "" {
+			t.Errorf("state after create = %+v", st)
+		}
+		b, err := os.ReadFile(pidFile)
+		if err != nil || string(b) != strconv.Itoa(st.Pid) {
+			t.Errorf("pid file = %q, %v; want %d", b, err, st.Pid)
+		}
+	})
+	t.Run("created_does_not_run_the_program", func(t *testing.T) {
+		exe, _ := os.Readlink("/proc/" + strconv.Itoa(st.Pid) + "/exe")
+		if strings.HasSuffix(exe, "testinit") {
+			t.Errorf("init already exec'd %s before start", exe)
+		}
+	})
+	e.mustHako("start", id)
+	t.Run("running", func(t *testing.T) {
+		st := e.state(id)
+		if st.Status != "running" || st.Pid != e.state(id).Pid {
+			t.Errorf("state after start = %+v", st)
+		}
+	})
+	t.Run("list", func(t *testing.T) {
+		out := e.mustHako("list", "--format", "json")
+		var list []runcState
+		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 || list[0].ID != id || list[0].Status != "running" {
+			t.Errorf("list = %s (%v)", out, err)
+		}
+		table := e.mustHako("list")
+		if !strings.HasPrefix(table, "ID ") || !strings.Contains(table, id) || !strings.Contains(table, "running") {
+			t.Errorf("list table = %q", table)
+		}
+	})
+	e.mustHako("kill", id, "KILL")
+	e.waitStatus(id, "stopped")
+	t.Run("stopped", func(t *testing.T) {
+		if st := e.state(id); st.Pid != 0 {
+			t.Errorf("stopped container reports pid %d", st.Pid)
+		}
+		if r := e.hako("kill", id); r.code == 0 || !strings.Contains(r.stderr, "container not running") {
+			t.Errorf("kill of a stopped container: %+v", r)
+		}
+	})
+	e.mustHako("delete", id)
+	t.Run("deleted", func(t *testing.T) {
+		r := e.hako("state", id)
+		if r.code == 0 || !strings.Contains(r.stderr, "container does not exist") {
+			t.Errorf("state after delete: %+v", r)
+		}
+		if left := e.leftovers(); len(left) != 0 {
+			t.Errorf("left after delete: %v", left)
+		}
+	})
+}
+
+func TestKillSignalForms(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle([]string{"testinit", "sleep"}, nil)
+	for _, sig := range []string{"9", "SIGKILL", "kill"} {
+		id := e.id("sig" + strings.ToLower(sig))
+		e.mustHako("create", "--bundle", bundle, id)
+		e.mustHako("start", id)
+		e.mustHako("kill", id, sig)
+		e.waitStatus(id, "stopped")
+		e.mustHako("delete", id)
+	}
+	if r := e.hako("kill", e.id("x"), "NOTASIGNAL"); r.code == 0 || !strings.Contains(r.stderr, "unknown signal") {
+		t.Errorf("bad signal: %+v", r)
+	}
+}
+
+func TestRunExitStatus(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"zero", []string{"testinit", "exit", "0"}, 0},
+		{"three", []string{"testinit", "exit", "3"}, 3},
+		{"shell", []string{"sh", "-c", "exit 42"}, 42},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.hako("run", "--bundle", e.bundle(tc.args, nil), e.id(tc.name))
+			if r.code != tc.want {
+				t.Errorf("exit %d, want %d (stderr %q)", r.code, tc.want, r.stderr)
+			}
+		})
+	}
+}
+
+// A program killed by signal N makes `hako run` exit 128+N, as a shell
+// reports it.
+func TestRunKilledBySignal(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle([]string{"testinit", "sleep"}, nil)
+	id := e.id("sig")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hakoBin, "--root", e.root, "run", "--bundle", bundle, id)
+	out := &strings.Builder{}
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(id, "running")
+	e.mustHako("kill", id, "KILL")
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 137 {
+		t.Errorf("hako run ended with %v, want exit status 137", err)
+	}
+}
+
+func TestRunStdioPassthrough(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle([]string{"sh", "-c", "read line; echo got:$line; echo err >&2"}, nil)
+	cmd := exec.Command(hakoBin, "--root", e.root, "run", "--bundle", bundle, e.id("stdio"))
+	cmd.Stdin = strings.NewReader("hello\n")
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v (%s)", err, errb.String())
+	}
+	if out.String() != "got:hello\n" || errb.String() != "err\n" {
+		t.Errorf("stdout %q stderr %q", out.String(), errb.String())
+	}
+}

@@ -1,0 +1,186 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// runProbe runs a container in the foreground and returns its stdout.
+func (e *env) runProbe(name string, args []string, edit func(*specs.Spec)) string {
+	e.t.Helper()
+	r := e.hako("run", "--bundle", e.bundle(args, edit), e.id(name))
+	if r.code != 0 {
+		e.t.Fatalf("run %s: exit %d\nstdout: %s\nstderr: %s", name, r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+func lines(s string) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func TestProcessConfig(t *testing.T) {
+	e := newEnv(t)
+	out := e.runProbe("proc", []string{"testinit", "ids", "--", "cwd", "--", "hostname", "--", "env", "--", "pid"},
+		func(s *specs.Spec) {
+			s.Process.User = specs.User{UID: 1000, GID: 1001, AdditionalGids: []uint32{5, 1002}}
+			s.Process.Cwd = "/tmp"
+			s.Process.Env = append(s.Process.Env, "HAKO_TEST=yes it works")
+			s.Hostname = "probe-host"
+		})
+	got := lines(out)
+	for k, want := range map[string]string{
+		"uid":       "1000 gid",
+		"cwd":       "/tmp",
+		"hostname":  "probe-host",
+		"HAKO_TEST": "yes it works",
+		"pid":       "1 ppid",
+		"TERM":      "xterm",
+	} {
+		if !strings.HasPrefix(got[k], want) {
+			t.Errorf("%s = %q, want prefix %q\n%s", k, got[k], want, out)
+		}
+	}
+	if !strings.Contains(out, "uid=1000 gid=1001 groups=[5 1002]") {
+		t.Errorf("ids: %s", out)
+	}
+	if len(lines(out)) > 12 { // ids, cwd, hostname, PATH, TERM, HAKO_TEST, pid: the env is the config's only
+		t.Errorf("unexpected environment:\n%s", out)
+	}
+}
+
+func TestPid1IsTheProgram(t *testing.T) {
+	e := newEnv(t)
+	out := e.runProbe("pid1", []string{"sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /proc | grep -c '^[0-9]'"}, nil)
+	if !strings.HasPrefix(out, "sh -c cat /proc/1/cmdline") {
+		t.Errorf("pid 1 is not the program:\n%s", out)
+	}
+}
+
+func TestCapabilitiesReduced(t *testing.T) {
+	e := newEnv(t)
+	// Default config: CAP_AUDIT_WRITE (29), CAP_KILL (5), CAP_NET_BIND_SERVICE (10).
+	want := fmt.Sprintf("%016x", uint64(1<<29|1<<5|1<<10))
+	got := lines(strings.ReplaceAll(e.runProbe("caps", []string{"testinit", "caps"}, nil), ":\t", "="))
+	for _, set := range []string{"CapEff", "CapPrm", "CapBnd"} {
+		if got[set] != want {
+			t.Errorf("%s = %s, want %s", set, got[set], want)
+		}
+	}
+	if got["CapInh"] != "0000000000000000" || got["CapAmb"] != "0000000000000000" {
+		t.Errorf("inheritable/ambient = %s/%s, want empty (no inheritable set configured)", got["CapInh"], got["CapAmb"])
+	}
+
+	t.Run("non_root_keeps_configured_caps", func(t *testing.T) {
+		out := e.runProbe("capsuser", []string{"testinit", "caps"}, func(s *specs.Spec) {
+			s.Process.User = specs.User{UID: 1000, GID: 1000}
+			c := []string{"CAP_NET_BIND_SERVICE"}
+			s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: c, Effective: c, Permitted: c, Inheritable: c, Ambient: c}
+		})
+		got := lines(strings.ReplaceAll(out, ":\t", "="))
+		want := fmt.Sprintf("%016x", uint64(1<<10))
+		for _, set := range []string{"CapEff", "CapPrm", "CapBnd", "CapInh", "CapAmb"} {
+			if got[set] != want {
+				t.Errorf("%s = %s, want %s", set, got[set], want)
+			}
+		}
+	})
+}
+
+func TestCgroupLimits(t *testing.T) {
+	e := newEnv(t)
+	limit, pids := int64(64<<20), int64(32)
+	edit := func(s *specs.Spec) {
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit}
+		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &pids}
+	}
+	out := e.runProbe("limits", []string{"sh", "-c",
+		"cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; testinit cgroup"}, edit)
+	f := strings.Fields(out)
+	if len(f) < 2 || f[0] != "67108864" || f[1] != "32" {
+		t.Errorf("limits seen inside = %q", out)
+	}
+	if !strings.Contains(out, "memory:/hako/"+e.id("limits")) {
+		t.Errorf("container not in its memory cgroup:\n%s", out)
+	}
+
+	t.Run("host_side", func(t *testing.T) {
+		id := e.id("hostside")
+		e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, edit), id)
+		defer e.hako("delete", "--force", id)
+		for file, want := range map[string]string{
+			"/sys/fs/cgroup/memory/hako/" + id + "/memory.limit_in_bytes": "67108864",
+			"/sys/fs/cgroup/pids/hako/" + id + "/pids.max":                "32",
+		} {
+			b, err := os.ReadFile(file)
+			if err != nil || strings.TrimSpace(string(b)) != want {
+				t.Errorf("%s = %q, %v; want %s", file, b, err, want)
+			}
+		}
+		procs, _ := os.ReadFile("/sys/fs/cgroup/pids/hako/" + id + "/cgroup.procs")
+		if strings.TrimSpace(string(procs)) != fmt.Sprint(e.state(id).Pid) {
+			t.Errorf("cgroup.procs = %q, want the init pid %d", procs, e.state(id).Pid)
+		}
+	})
+
+	t.Run("pids_limit_enforced", func(t *testing.T) {
+		small := int64(5)
+		r := e.hako("run", "--bundle", e.bundle([]string{"sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 5 & done"},
+			func(s *specs.Spec) { s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &small} }), e.id("pidsmax"))
+		if r.code == 0 || !strings.Contains(r.stderr, "can't fork: Resource temporarily unavailable") {
+			t.Errorf("8 forks under pids.max=5: exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+}
+
+// Two containers at once: each sees only its own processes, and they have
+// distinct namespaces.
+func TestContainersIsolated(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.id("a"), e.id("b")
+	e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, nil), a)
+	e.mustHako("start", a)
+	nsA := e.mustHako("run", "--bundle", e.bundle([]string{"testinit", "ns"}, nil), b+"x")
+	out := e.runProbe("b", []string{"sh", "-c", "ls /proc | grep '^[0-9]' | tr '\\n' ' '"}, nil)
+	// pid 1 (sh) and its pipeline's children are all b may see; a's
+	// processes (or the host's) would show up with other pids.
+	pids := strings.Fields(out)
+	if len(pids) == 0 || pids[0] != "1" {
+		t.Errorf("container b: pids %q, want 1 first", out)
+	}
+	for _, p := range pids {
+		if n, _ := strconv.Atoi(p); n > 10 {
+			t.Errorf("container b sees foreign pid %s (all: %q)", p, out)
+		}
+	}
+	stA := e.state(a)
+	host := map[string]string{}
+	for _, ns := range []string{"pid", "net", "mnt", "uts", "ipc"} {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", stA.Pid, ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		host[ns] = l
+		self, _ := os.Readlink("/proc/self/ns/" + ns)
+		if l == self {
+			t.Errorf("container a shares the host's %s namespace", ns)
+		}
+	}
+	got := lines(nsA)
+	for ns, l := range host {
+		if got[ns] == l {
+			t.Errorf("containers share %s namespace %s", ns, l)
+		}
+	}
+}
