@@ -3,13 +3,13 @@ module hako.dev/integration
 go 1.26.0
 
 require (
+	github.com/containerd/console v1.0.5
 	github.com/opencontainers/runtime-spec v1.3.0
 	golang.org/x/sys v0.50.0
 	hako.dev/runtime v0.0.0
 )
 
 require (
-	github.com/containerd/console v1.0.5 // indirect
 	github.com/moby/sys/capability v0.5.0 // indirect
 	hako.dev/capset v0.0.0 // indirect
 	hako.dev/cgctl v0.0.0 // indirect

@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -182,5 +183,34 @@ func TestContainersIsolated(t *testing.T) {
 		if got[ns] == l {
 			t.Errorf("containers share %s namespace %s", ns, l)
 		}
+	}
+}
+
+// Only stdio reaches the program: not the init's sync socket or exec
+// fifo, not descriptors hako itself inherited from its caller.
+func TestNoLeakedDescriptors(t *testing.T) {
+	e := newEnv(t)
+	leak, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leak.Close()
+	out, errf := e.tempFile(), e.tempFile()
+	cmd := exec.Command(hakoBin, "--root", e.root, "run", "--bundle", e.bundle([]string{"testinit", "fds"}, nil), e.id("fds"))
+	cmd.Stdout, cmd.Stderr = out, errf
+	// fds 3-6 in hako, without close-on-exec; 3 and 4 are reused for the
+	// init's own, 5 and 6 would pass through unless hako closes them.
+	cmd.ExtraFiles = []*os.File{leak, leak, leak, leak}
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v: %s", err, readAll(t, errf))
+	}
+	got := lines(readAll(t, out))
+	for fd := range got {
+		if fd != "0" && fd != "1" && fd != "2" {
+			t.Errorf("fd %s=%s reached the container", fd, got[fd])
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("fds = %v, want stdio only", got)
 	}
 }

@@ -125,8 +125,10 @@ func namespaces([]string) error {
 	return nil
 }
 
-// fds lists the open descriptors, without the one used to read the
-// directory itself.
+// fds lists the descriptors this process inherited. Anything that crossed
+// execve(2) lacks FD_CLOEXEC (or it would have been closed), while what the
+// Go runtime opens at start-up (epoll, cgroup files) has it: so the flag
+// tells the two apart.
 func fds([]string) error {
 	d, err := os.Open("/proc/self/fd")
 	if err != nil {
@@ -139,7 +141,11 @@ func fds([]string) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if n == strconv.Itoa(int(d.Fd())) {
+		fd, err := strconv.Atoi(n)
+		if err != nil || fd == int(d.Fd()) {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC != 0 {
 			continue
 		}
 		l, _ := os.Readlink("/proc/self/fd/" + n)
