@@ -70,6 +70,9 @@ func TestBadInput(t *testing.T) {
 		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: c, Effective: c, Permitted: c}
 	})
 	tty := e.bundle(nil, func(s *specs.Spec) { s.Process.Terminal = true })
+	seccomp := e.bundle(nil, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	})
 
 	tests := []struct {
 		name string
@@ -98,6 +101,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"CAP_SYS_RESOURCE not in the runtime's own bounding set"}},
 		{"terminal_without_socket", []string{"create", "--bundle", tty, e.id("i")},
 			[]string{"terminal", "--console-socket"}},
+		{"unsupported_seccomp", []string{"create", "--bundle", seccomp, e.id("j")},
+			[]string{"linux.seccomp not supported by this hako yet"}},
 		{"bad_id", []string{"create", "--bundle", good, "../escape"},
 			[]string{`invalid container id "../escape"`}},
 		{"unknown_id_start", []string{"start", e.id("nosuch")}, []string{"start " + e.id("nosuch") + ": container does not exist"}},

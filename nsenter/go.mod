@@ -1,3 +1,3 @@
 module hako.dev/nsenter
 
-go 1.26
+go 1.26.0

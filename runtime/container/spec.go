@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -65,6 +66,9 @@ func validate(s *specs.Spec) error {
 	case s.Linux == nil:
 		return errors.New("config: linux section is required")
 	}
+	if err := unsupported(s); err != nil {
+		return err
+	}
 	mnt := false
 	seen := map[specs.LinuxNamespaceType]bool{}
 	for _, ns := range s.Linux.Namespaces {
@@ -93,6 +97,40 @@ func validate(s *specs.Spec) error {
 	}
 	if s.Hostname != "" && !seen[specs.UTSNamespace] {
 		return errors.New("config: hostname needs a uts namespace")
+	}
+	return nil
+}
+
+// unsupported refuses settings this hako cannot honour yet. Running a
+// container without a seccomp filter, hook or label it asked for would be
+// silently weaker than asked, so such a config fails instead.
+func unsupported(s *specs.Spec) error {
+	var fields []string
+	add := func(cond bool, name string) {
+		if cond {
+			fields = append(fields, name)
+		}
+	}
+	p, l := s.Process, s.Linux
+	add(s.Hooks != nil && (len(s.Hooks.Prestart)+len(s.Hooks.CreateRuntime)+len(s.Hooks.CreateContainer)+
+		len(s.Hooks.StartContainer)+len(s.Hooks.Poststart)+len(s.Hooks.Poststop) > 0), "hooks")
+	add(l.Seccomp != nil, "linux.seccomp")
+	add(len(l.Sysctl) > 0, "linux.sysctl")
+	add(l.IntelRdt != nil, "linux.intelRdt")
+	add(l.Personality != nil, "linux.personality")
+	add(len(l.TimeOffsets) > 0, "linux.timeOffsets")
+	add(l.MountLabel != "", "linux.mountLabel")
+	add(p.ApparmorProfile != "", "process.apparmorProfile")
+	add(p.SelinuxLabel != "", "process.selinuxLabel")
+	add(p.Scheduler != nil, "process.scheduler")
+	add(p.IOPriority != nil, "process.ioPriority")
+	add(p.ExecCPUAffinity != nil, "process.execCPUAffinity")
+	for _, ns := range l.Namespaces {
+		add(ns.Type == specs.TimeNamespace, "a time namespace")
+	}
+	if len(fields) > 0 {
+		return fmt.Errorf("config: %s not supported by this hako yet; refusing rather than running the container without it",
+			strings.Join(fields, ", "))
 	}
 	return nil
 }
