@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -213,4 +214,61 @@ func TestNoLeakedDescriptors(t *testing.T) {
 	if len(got) != 3 {
 		t.Errorf("fds = %v, want stdio only", got)
 	}
+}
+
+// With a user namespace the container's root is an unprivileged host uid.
+func TestUserNamespace(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("userns")
+	bundle := e.bundle([]string{"sh", "-c", "testinit ids; cat /proc/self/uid_map; testinit sleep"},
+		func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		})
+	// t.TempDir makes 0700 directories: uid 100000 must be able to reach
+	// its rootfs, as with any runtime.
+	for d := bundle; d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	e.mustHako("create", "--bundle", bundle, id)
+	e.mustHako("start", id)
+	pid := e.state(id).Pid
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(status), "Uid:\t100000\t100000\t100000\t100000") {
+		t.Errorf("container root is not host uid 100000:\n%s", status)
+	}
+	self, _ := os.Readlink("/proc/self/ns/user")
+	if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid)); l == self {
+		t.Error("container shares the host's user namespace")
+	}
+}
+
+// A rootfs whose /proc and /dev are symlinks to host directories: the
+// mounts land inside the rootfs, the host directories stay untouched.
+func TestRootfsSymlinksStayInside(t *testing.T) {
+	e := newEnv(t)
+	hostProc, hostDev := t.TempDir(), t.TempDir()
+	bundle := e.bundle([]string{"sh", "-c", "ls /proc/self/status /dev/null >/dev/null && echo inside-ok"}, nil)
+	rootfs := filepath.Join(bundle, "rootfs")
+	for name, target := range map[string]string{"proc": hostProc, "dev": "../../../../../../../.." + hostDev} {
+		os.RemoveAll(filepath.Join(rootfs, name))
+		if err := os.Symlink(target, filepath.Join(rootfs, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := e.snapshot()
+	r := e.hako("run", "--bundle", bundle, e.id("symlinks"))
+	if r.code != 0 || !strings.Contains(r.stdout, "inside-ok") {
+		t.Errorf("run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, d := range []string{hostProc, hostDev} {
+		if ents, _ := os.ReadDir(d); len(ents) != 0 {
+			t.Errorf("host directory %s written through a symlink: %v", d, ents)
+		}
+	}
+	e.sameAs(before)
 }

@@ -263,6 +263,10 @@ func initCommand(spec *specs.Spec, o CreateOpts, sock, fifo *os.File) *exec.Cmd 
 			attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
 		}
 		attr.GidMappingsEnableSetgroups = true
+		// Become the namespace's root before exec: the clone leaves us
+		// with our host ids, unmapped there (nobody), and execve would
+		// then drop the capabilities the new namespace gave us.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",

@@ -1,0 +1,169 @@
+package container
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// `hako spec` must write what `runc spec` writes (runc 1.1.5's output is
+// in testdata), but for the spec version and the hostname.
+func TestExampleIsRuncDefault(t *testing.T) {
+	b, err := os.ReadFile("testdata/runc-1.1.5-spec.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want specs.Spec
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	got := Example()
+	want.Version, want.Hostname = got.Version, got.Hostname
+	g, _ := json.MarshalIndent(got, "", " ")
+	w, _ := json.MarshalIndent(&want, "", " ")
+	if string(g) != string(w) {
+		t.Errorf("Example() differs from runc's default:\n%s\nwant\n%s", g, w)
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	// The command name may hold spaces and ')'.
+	line := "1234 (we ird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 100"
+	start, state, err := parseStat(line)
+	if err != nil || start != 987654 || state != 'S' {
+		t.Errorf("parseStat = %d %c %v", start, state, err)
+	}
+	if _, _, err := parseStat("1 (x) S 1 2"); err == nil {
+		t.Error("short stat line accepted")
+	}
+}
+
+func TestPosition(t *testing.T) {
+	b := []byte("{\n  \"a\": 1,\n  \"b\": ]\n}")
+	for _, tc := range []struct {
+		off       int64
+		line, col int
+	}{{0, 1, 1}, {1, 1, 1}, {2, 2, 1}, {17, 3, 5}, {20, 3, 8}} {
+		if l, c := position(b, tc.off); l != tc.line || c != tc.col {
+			t.Errorf("position(%d) = %d:%d, want %d:%d", tc.off, l, c, tc.line, tc.col)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*specs.Spec)
+		want string
+	}{
+		{"default", func(*specs.Spec) {}, ""},
+		{"no_process", func(s *specs.Spec) { s.Process = nil }, "process is required"},
+		{"no_args", func(s *specs.Spec) { s.Process.Args = nil }, "process.args must not be empty"},
+		{"relative_cwd", func(s *specs.Spec) { s.Process.Cwd = "tmp" }, "is not absolute"},
+		{"no_root", func(s *specs.Spec) { s.Root = nil }, "root.path is required"},
+		{"no_linux", func(s *specs.Spec) { s.Linux = nil }, "linux section is required"},
+		{"no_mount_ns", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:4] }, "mount namespace is required"},
+		{"unknown_ns", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
+		}, `unknown namespace type "bogus"`},
+		{"twice", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.PIDNamespace})
+		}, `namespace "pid" listed twice`},
+		{"join_path", func(s *specs.Spec) { s.Linux.Namespaces[1].Path = "/proc/1/ns/net" }, "joining an existing network namespace"},
+		{"maps_without_userns", func(s *specs.Spec) {
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{Size: 1}}
+		}, "need a user namespace"},
+		{"userns_without_maps", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		}, "needs uidMappings and gidMappings"},
+		{"hostname_without_uts", func(s *specs.Spec) {
+			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.MountNamespace}}
+		}, "hostname needs a uts namespace"},
+		{"seccomp", func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{} }, "linux.seccomp not supported"},
+		{"hooks", func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
+		}, "hooks not supported"},
+		{"several", func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+			s.Process.ApparmorProfile = "x"
+		}, "linux.sysctl, process.apparmorProfile not supported"},
+		{"time_ns", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		}, "a time namespace not supported"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Example()
+			tc.edit(s)
+			err := validate(s)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("validate() = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCgroupPath(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"", "/hako/c1", ""},
+		{"/custom/place", "/custom/place", ""},
+		{"rel/x", "/hako/rel/x", ""},
+		{"system.slice:hako:c1", "", "systemd driver"},
+	} {
+		s := Example()
+		s.Linux.CgroupsPath = tc.in
+		got, err := cgroupPath(s, "c1")
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("cgroupPath(%q) = %q, %v", tc.in, got, err)
+		}
+	}
+}
+
+func TestParseSignal(t *testing.T) {
+	for in, want := range map[string]unix.Signal{
+		"9": unix.SIGKILL, "KILL": unix.SIGKILL, "SIGKILL": unix.SIGKILL, "kill": unix.SIGKILL,
+		"TERM": unix.SIGTERM, "hup": unix.SIGHUP, "SIGRTMIN+1": 0, "0": 0, "65": 0, "nope": 0,
+	} {
+		got, err := ParseSignal(in)
+		if got != want || (err == nil) != (want != 0) {
+			t.Errorf("ParseSignal(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
+
+func TestCheckID(t *testing.T) {
+	for id, ok := range map[string]bool{
+		"web1": true, "a.b-c_d+e": true, "": false, ".": false, "..": false, "a/b": false, "../x": false, "a b": false,
+	} {
+		if err := checkID(id); (err == nil) != ok {
+			t.Errorf("checkID(%q) = %v", id, err)
+		}
+	}
+}
+
+func TestResourcesAppendsDefaultDeviceRules(t *testing.T) {
+	s := Example()
+	s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}}
+	r := resources(s)
+	if len(r.Devices) < 3 || r.Devices[0].Allow || !r.Devices[1].Allow {
+		t.Fatalf("device rules = %+v", r.Devices)
+	}
+	last := r.Devices[len(r.Devices)-1]
+	if !last.Allow || last.Type != "c" || *last.Major != 10 || *last.Minor != 229 {
+		t.Errorf("configured device not allowed: %+v", last)
+	}
+	if !reflect.DeepEqual(s.Linux.Resources.Devices, Example().Linux.Resources.Devices) {
+		t.Error("resources() changed the spec's own rules")
+	}
+}
