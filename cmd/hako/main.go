@@ -1,5 +1,14 @@
 // Command hako is the OCI runtime, with runc's command line: containerd,
 // Docker and podman drive it as they drive runc.
+//
+// The Go runtime sizes GOMAXPROCS from the cgroup CPU quota: it keeps the
+// quota files open and re-reads them while the process lives. hako lives
+// milliseconds and its init is inside the very cgroup being limited, so
+// both are turned off. (Go still reads /proc/self/cgroup and mountinfo once
+// at start-up, even so: that is the one mountinfo read per process.)
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
