@@ -29,12 +29,7 @@ func currentFlags(f *os.File) (uintptr, error) {
 
 // readonlyPath makes p read-only by binding it onto itself and remounting
 // the bind read-only. A path that does not exist is skipped, as runc does.
-func readonlyPath(p string) error {
-	root, err := openRoot()
-	if err != nil {
-		return err
-	}
-	defer root.Close()
+func readonlyPath(root *os.File, p string) error {
 	t, err := openIn(root, p, unix.O_PATH)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
@@ -47,19 +42,11 @@ func readonlyPath(p string) error {
 	if err != nil {
 		return &MountError{Op: "bind", Source: p, Target: p, Flags: unix.MS_BIND | unix.MS_REC, Err: err}
 	}
-	return remountReadonlyIn(root, p)
+	return remountReadonly(root, p)
 }
 
-func remountReadonly(p string) error {
-	root, err := openRoot()
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	return remountReadonlyIn(root, p)
-}
-
-func remountReadonlyIn(root *os.File, p string) error {
+// remountReadonly remounts the mount at p read-only, keeping its flags.
+func remountReadonly(root *os.File, p string) error {
 	t, err := openIn(root, p, unix.O_PATH)
 	if err != nil {
 		return err
@@ -81,12 +68,7 @@ func remountReadonlyIn(root *os.File, p string) error {
 // null device first (CVE-2025-31133: a container that replaces it with a
 // link or another file would otherwise get that bound over the masked path,
 // or worse, over a path the runtime later writes to).
-func maskPath(p string) error {
-	root, err := openRoot()
-	if err != nil {
-		return err
-	}
-	defer root.Close()
+func maskPath(root *os.File, p string) error {
 	t, err := openIn(root, p, unix.O_PATH)
 	if errors.Is(err, unix.ENOENT) {
 		return nil

@@ -97,22 +97,25 @@ func Prepare(c Config) error {
 // Finish applies linux.maskedPaths, linux.readonlyPaths and root.readonly
 // to the current root, after Prepare.
 func Finish(spec *specs.Spec) error {
+	root, err := openRoot()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	if spec.Linux != nil {
 		for _, p := range spec.Linux.ReadonlyPaths {
-			if err := readonlyPath(p); err != nil {
+			if err := readonlyPath(root, p); err != nil {
 				return err
 			}
 		}
 		for _, p := range spec.Linux.MaskedPaths {
-			if err := maskPath(p); err != nil {
+			if err := maskPath(root, p); err != nil {
 				return err
 			}
 		}
 	}
 	if spec.Root != nil && spec.Root.Readonly {
-		if err := remountReadonly("/"); err != nil {
-			return err
-		}
+		return remountReadonly(root, "/")
 	}
 	return nil
 }
