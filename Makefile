@@ -17,10 +17,12 @@ all: build
 setup:
 	@hack/setup.sh
 
-# Static binaries: nothing of the host's libc is needed inside or outside a container.
+# hako and nsrun carry nsenter's C pre-init stage (cgo); the probe and the
+# bundle builder are static Go.
 build:
 	@mkdir -p $(BIN)
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/hako hako.dev/cmd/hako
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/hako hako.dev/cmd/hako
+	CGO_ENABLED=1 $(GO) build -trimpath -o $(BIN)/nsrun hako.dev/cmd/nsrun
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/testinit hako.dev/integration/testinit
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/mkbundle hako.dev/integration/cmd/mkbundle
 

@@ -5,6 +5,8 @@ go 1.26.0
 require (
 	github.com/opencontainers/runtime-spec v1.3.0
 	github.com/spf13/cobra v1.10.2
+	golang.org/x/sys v0.50.0
+	hako.dev/nsenter v0.0.0-00010101000000-000000000000
 	hako.dev/runtime v0.0.0
 )
 
@@ -13,7 +15,6 @@ require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/moby/sys/capability v0.5.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	hako.dev/capset v0.0.0 // indirect
 	hako.dev/cgctl v0.0.0 // indirect
 	hako.dev/console v0.0.0 // indirect
@@ -24,6 +25,7 @@ replace (
 	hako.dev/capset => ../capset
 	hako.dev/cgctl => ../cgctl
 	hako.dev/console => ../console
+	hako.dev/nsenter => ../nsenter
 	hako.dev/rootfs => ../rootfs
 	hako.dev/runtime => ../runtime
 )

@@ -26,8 +26,9 @@ build() {
 	[ ${#main[@]} -eq 0 ] || go build -o "$out/" "${main[@]}"
 }
 
-# cgo is needed only by the pre-init stage and seccomp (and what imports them).
-cgo_only='/nsenter/preinit$|^hako.dev/seccomp'
+# cgo is needed only by the pre-init stage and seccomp, and the commands
+# that import them.
+cgo_only='/nsenter/preinit$|^hako.dev/seccomp|^hako.dev/cmd/(hako|nsrun)$'
 for dir in $(go list -m -f '{{.Dir}}'); do
 	mod=$(cd "$dir" && GOWORK=off go list -m)
 	if ! (cd "$dir" && GOWORK=off go mod tidy -diff >/dev/null); then

@@ -42,9 +42,13 @@ func run(m *testing.M) int {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
-		for pkg, out := range map[string]string{"hako.dev/cmd/hako": "hako", "./testinit": "testinit"} {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		for _, b := range []struct{ pkg, out, cgo string }{
+			{"hako.dev/cmd/hako", "hako", "1"}, // carries the C pre-init stage
+			{"./testinit", "testinit", "0"},    // static: runs inside containers
+		} {
+			pkg := b.pkg
+			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), pkg)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
 			if b, err := cmd.CombinedOutput(); err != nil {
 				fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
 				return 1

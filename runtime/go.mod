@@ -9,6 +9,7 @@ require (
 	hako.dev/capset v0.0.0
 	hako.dev/cgctl v0.0.0
 	hako.dev/console v0.0.0
+	hako.dev/nsenter v0.0.0
 	hako.dev/rootfs v0.0.0
 )
 
@@ -18,5 +19,6 @@ replace (
 	hako.dev/capset => ../capset
 	hako.dev/cgctl => ../cgctl
 	hako.dev/console => ../console
+	hako.dev/nsenter => ../nsenter
 	hako.dev/rootfs => ../rootfs
 )

@@ -15,6 +15,7 @@ import (
 	"os"
 	"runtime"
 
+	_ "hako.dev/nsenter/preinit" // enters the container's namespaces before Go starts
 	"hako.dev/runtime/container"
 )
 

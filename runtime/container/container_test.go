@@ -74,7 +74,14 @@ func TestValidate(t *testing.T) {
 		{"twice", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.PIDNamespace})
 		}, `namespace "pid" listed twice`},
-		{"join_path", func(s *specs.Spec) { s.Linux.Namespaces[1].Path = "/proc/1/ns/net" }, "joining an existing network namespace"},
+		{"join_path", func(s *specs.Spec) { s.Linux.Namespaces[1].Path = "/proc/1/ns/net" }, ""},
+		{"offsets_without_time_ns", func(s *specs.Spec) {
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 1}}
+		}, "timeOffsets need a time namespace"},
+		{"bad_clock", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"realtime": {Secs: 1}}
+		}, `unknown clock "realtime"`},
 		{"maps_without_userns", func(s *specs.Spec) {
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{Size: 1}}
 		}, "need a user namespace"},
@@ -94,7 +101,8 @@ func TestValidate(t *testing.T) {
 		}, "linux.sysctl, process.apparmorProfile not supported"},
 		{"time_ns", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
-		}, "a time namespace not supported"},
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 100}}
+		}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -19,6 +18,7 @@ import (
 	"hako.dev/capset"
 	"hako.dev/cgctl"
 	"hako.dev/console"
+	"hako.dev/nsenter"
 	"hako.dev/rootfs"
 )
 
@@ -49,18 +49,16 @@ type CreateOpts struct {
 	Logger *slog.Logger
 }
 
-// cloneFlags maps the OCI namespace types to clone(2) flags. The cgroup
-// namespace is left out on purpose: the init unshares it once the parent
-// has moved it into its cgroups, so that those become its root.
-var cloneFlags = map[specs.LinuxNamespaceType]uintptr{
-	specs.PIDNamespace:     unix.CLONE_NEWPID,
-	specs.NetworkNamespace: unix.CLONE_NEWNET,
-	specs.MountNamespace:   unix.CLONE_NEWNS,
-	specs.IPCNamespace:     unix.CLONE_NEWIPC,
-	specs.UTSNamespace:     unix.CLONE_NEWUTS,
-	specs.UserNamespace:    unix.CLONE_NEWUSER,
-	specs.CgroupNamespace:  0,
-	specs.TimeNamespace:    unix.CLONE_NEWTIME,
+// nsKinds maps the OCI namespace types to nsenter's kinds.
+var nsKinds = map[specs.LinuxNamespaceType]nsenter.Kind{
+	specs.PIDNamespace:     nsenter.PID,
+	specs.NetworkNamespace: nsenter.Net,
+	specs.MountNamespace:   nsenter.Mount,
+	specs.IPCNamespace:     nsenter.IPC,
+	specs.UTSNamespace:     nsenter.UTS,
+	specs.UserNamespace:    nsenter.User,
+	specs.CgroupNamespace:  nsenter.Cgroup,
+	specs.TimeNamespace:    nsenter.Time,
 }
 
 // Create makes container id under root from the bundle in o and leaves its
@@ -165,31 +163,44 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	}
 	defer parentSock.Close()
 
-	cmd := initCommand(spec, o, childSock, fifoFile)
-	err = cmd.Start()
+	// The init is launched through nsenter's pre-init stage and waits
+	// there, before entering any namespace, until it gets its request:
+	// by then it is in its cgroups, so a new cgroup namespace is rooted
+	// at them.
+	launched, err := nsenter.Launch(initCommand(o, spec.Process.Terminal, childSock, fifoFile))
 	childSock.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
-	u.add(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	pid := cmd.Process.Pid
-
-	if err := mgr.Apply(pid); err != nil {
+	if err := mgr.Apply(launched.Pid()); err != nil {
+		launched.Kill()
 		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
 	}
 	if err := mgr.Set(resources(spec)); err != nil {
+		launched.Kill()
 		return nil, fmt.Errorf("set cgroup limits on %s: %w", cgPath, err)
 	}
+	pid, err := launched.Enter(nsRequest(spec))
+	if err != nil {
+		return nil, fmt.Errorf("enter namespaces: %w", err)
+	}
+	// The init is our child either way (the pre-init stage forks with
+	// CLONE_PARENT): keep a handle to wait for it.
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		return nil, err
+	}
+	u.add(func() {
+		proc.Kill()
+		proc.Wait()
+	})
+
 	cfg := initConfig{
 		Spec:     spec,
 		Rootfs:   rootfsPath,
 		Bundle:   bundle,
 		Cgroups:  cgroupMounts(mgr),
 		NoPivot:  o.NoPivot,
-		CgroupNS: hasNS(spec, specs.CgroupNamespace),
 	}
 	if err := send(parentSock, cfg); err != nil {
 		return nil, fmt.Errorf("send config to container init: %w", err)
@@ -198,7 +209,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	fds, err := recv(parentSock, &msg)
 	switch {
 	case errors.Is(err, errEOF):
-		return nil, fmt.Errorf("container init exited during setup: %s", exitText(cmd))
+		return nil, fmt.Errorf("container init exited during setup: %s", exitText(proc))
 	case err != nil:
 		return nil, err
 	case msg.Type == msgError:
@@ -237,7 +248,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		CgroupPath:  cgPath,
 		PidNS:       hasNS(spec, specs.PIDNamespace),
 		Owner:       owner(),
-	}, cmd: cmd}
+	}, proc: proc}
 	if err := c.save(); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
 	}
@@ -249,33 +260,14 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 
 // initCommand is the re-execution of this binary that becomes the init.
 // /proc/self/exe is the running binary itself, whatever its name or PATH.
-func initCommand(spec *specs.Spec, o CreateOpts, sock, fifo *os.File) *exec.Cmd {
-	attr := &syscall.SysProcAttr{}
-	for _, ns := range spec.Linux.Namespaces {
-		attr.Cloneflags |= cloneFlags[ns.Type]
-	}
-	if hasNS(spec, specs.UserNamespace) {
-		// Written by this (privileged) parent between clone and exec.
-		for _, m := range spec.Linux.UIDMappings {
-			attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
-		}
-		for _, m := range spec.Linux.GIDMappings {
-			attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
-		}
-		attr.GidMappingsEnableSetgroups = true
-		// Become the namespace's root before exec: the clone leaves us
-		// with our host ids, unmapped there (nobody), and execve would
-		// then drop the capabilities the new namespace gave us.
-		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
-	}
+func initCommand(o CreateOpts, terminal bool, sock, fifo *os.File) *exec.Cmd {
 	cmd := &exec.Cmd{
-		Path:        "/proc/self/exe",
-		Args:        []string{"hako", "init"},
-		Env:         []string{InitEnv + "=1"},
-		ExtraFiles:  []*os.File{sock, fifo}, // fds 3 and 4 in the init
-		SysProcAttr: attr,
+		Path:       "/proc/self/exe",
+		Args:       []string{"hako", "init"},
+		Env:        []string{InitEnv + "=1"},
+		ExtraFiles: []*os.File{sock, fifo}, // fds 3 and 4 in the init
 	}
-	if !spec.Process.Terminal {
+	if !terminal {
 		// Set only when non-nil: a nil *os.File in an io.Reader/Writer
 		// field is not nil, and exec would then copy through a pipe.
 		if o.Stdin != nil {
@@ -289,6 +281,33 @@ func initCommand(spec *specs.Spec, o CreateOpts, sock, fifo *os.File) *exec.Cmd 
 		}
 	}
 	return cmd
+}
+
+// nsRequest is what the config asks of namespaces: those with a path are
+// joined, the others created; a new user namespace gets the config's maps,
+// written by us (we are privileged); a new time namespace its offsets.
+func nsRequest(spec *specs.Spec) *nsenter.Request {
+	r := &nsenter.Request{}
+	for _, ns := range spec.Linux.Namespaces {
+		k := nsKinds[ns.Type]
+		if ns.Path != "" {
+			r.Join = append(r.Join, nsenter.Join{Kind: k, Path: ns.Path})
+		} else {
+			r.New = append(r.New, k)
+		}
+	}
+	for _, m := range spec.Linux.UIDMappings {
+		r.UIDMap = append(r.UIDMap, nsenter.IDMap{Inside: m.ContainerID, Outside: m.HostID, Size: m.Size})
+	}
+	for _, m := range spec.Linux.GIDMappings {
+		r.GIDMap = append(r.GIDMap, nsenter.IDMap{Inside: m.ContainerID, Outside: m.HostID, Size: m.Size})
+	}
+	for _, c := range []nsenter.Clock{nsenter.Monotonic, nsenter.Boottime} {
+		if o, ok := spec.Linux.TimeOffsets[string(c)]; ok {
+			r.TimeOffsets = append(r.TimeOffsets, nsenter.TimeOffset{Clock: c, Seconds: o.Secs, Nanos: int64(o.Nanosecs)})
+		}
+	}
+	return r
 }
 
 // cgroupPath is linux.cgroupsPath, or /hako/<id> when it is empty; a
@@ -364,11 +383,12 @@ func hasNS(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
 
 // exitText says how the init ended, for an error message. Its own error
 // report, if any, came over the socket; this is for when it had none.
-func exitText(cmd *exec.Cmd) string {
-	if err := cmd.Wait(); err != nil {
+func exitText(p *os.Process) string {
+	st, err := p.Wait()
+	if err != nil {
 		return err.Error()
 	}
-	return "exit status 0"
+	return st.String()
 }
 
 func owner() string {

@@ -61,12 +61,6 @@ func Init() {
 // it; it returns the program's resolved path.
 func setup(cfg *initConfig, sock *os.File) (string, error) {
 	spec, proc := cfg.Spec, cfg.Spec.Process
-	if cfg.CgroupNS {
-		// After the parent put us in our cgroups: they become our root.
-		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return "", os.NewSyscallError("unshare cgroup namespace", err)
-		}
-	}
 	if err := rootfs.Prepare(rootfs.Config{
 		Spec: spec, Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Cgroups: cfg.Cgroups, NoPivot: cfg.NoPivot,
 	}); err != nil {

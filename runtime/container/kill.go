@@ -117,8 +117,8 @@ func (c *Container) killAll() error {
 
 // destroy removes the cgroup and the state directory.
 func (c *Container) destroy() error {
-	if c.cmd != nil {
-		c.cmd.Wait() // reap our own child, if it is ours
+	if c.proc != nil {
+		c.proc.Wait() // reap our own child, if it is ours
 	}
 	mgr, err := cgctl.New(cgctl.Config{Path: c.rec.CgroupPath})
 	if err != nil {

@@ -72,16 +72,13 @@ func validate(s *specs.Spec) error {
 	mnt := false
 	seen := map[specs.LinuxNamespaceType]bool{}
 	for _, ns := range s.Linux.Namespaces {
-		if _, ok := cloneFlags[ns.Type]; !ok {
+		if _, ok := nsKinds[ns.Type]; !ok {
 			return fmt.Errorf("config: unknown namespace type %q", ns.Type)
 		}
 		if seen[ns.Type] {
 			return fmt.Errorf("config: namespace %q listed twice", ns.Type)
 		}
 		seen[ns.Type] = true
-		if ns.Path != "" {
-			return fmt.Errorf("config: joining an existing %s namespace (%s) is not supported by this hako yet", ns.Type, ns.Path)
-		}
 		if ns.Type == specs.MountNamespace {
 			mnt = true
 		}
@@ -94,6 +91,14 @@ func validate(s *specs.Spec) error {
 	}
 	if seen[specs.UserNamespace] && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
 		return errors.New("config: a user namespace needs uidMappings and gidMappings")
+	}
+	if len(s.Linux.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
+		return errors.New("config: timeOffsets need a time namespace")
+	}
+	for clock := range s.Linux.TimeOffsets {
+		if clock != "monotonic" && clock != "boottime" {
+			return fmt.Errorf("config: timeOffsets: unknown clock %q (want monotonic or boottime)", clock)
+		}
 	}
 	if s.Hostname != "" && !seen[specs.UTSNamespace] {
 		return errors.New("config: hostname needs a uts namespace")
@@ -118,16 +123,12 @@ func unsupported(s *specs.Spec) error {
 	add(len(l.Sysctl) > 0, "linux.sysctl")
 	add(l.IntelRdt != nil, "linux.intelRdt")
 	add(l.Personality != nil, "linux.personality")
-	add(len(l.TimeOffsets) > 0, "linux.timeOffsets")
 	add(l.MountLabel != "", "linux.mountLabel")
 	add(p.ApparmorProfile != "", "process.apparmorProfile")
 	add(p.SelinuxLabel != "", "process.selinuxLabel")
 	add(p.Scheduler != nil, "process.scheduler")
 	add(p.IOPriority != nil, "process.ioPriority")
 	add(p.ExecCPUAffinity != nil, "process.execCPUAffinity")
-	for _, ns := range l.Namespaces {
-		add(ns.Type == specs.TimeNamespace, "a time namespace")
-	}
 	if len(fields) > 0 {
 		return fmt.Errorf("config: %s not supported by this hako yet; refusing rather than running the container without it",
 			strings.Join(fields, ", "))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -68,9 +67,9 @@ const (
 type Container struct {
 	root string
 	rec  record
-	// cmd is set in the process that created the container: only it can
+	// proc is set in the process that created the container: only it can
 	// reap the init (Wait).
-	cmd *exec.Cmd
+	proc *os.Process
 }
 
 // ID is the container's id.

@@ -18,9 +18,14 @@ import (
 //
 //	parent (hako create)                     init (hako, re-executed)
 //	--------------------                     ------------------------
-//	clone with CLONE_NEW{NS,PID,...}  ---->  starts, blocks reading
+//	start it; nsenter's C stage waits
 //	write pid to cgroup.procs, limits
-//	send initConfig                   ---->  unshare(CLONE_NEWCGROUP), mounts,
+//	nsenter request                   ---->  C stage: setns/unshare every
+//	                                         namespace (a new cgroup one is
+//	                                         rooted at the cgroups just joined),
+//	                                         fork into a new pid namespace
+//	                                         Go runtime starts, blocks reading
+//	send initConfig                   ---->  mounts,
 //	                                         pivot_root, hostname, console,
 //	                                         masked paths, rlimits, caps, user,
 //	                                         look up the program

@@ -2,7 +2,6 @@ package container
 
 import (
 	"errors"
-	"os/exec"
 	"syscall"
 )
 
@@ -10,15 +9,14 @@ import (
 // status as a shell reports it: the exit code, or 128+N when killed by
 // signal N. Only the process that created the container can wait.
 func (c *Container) Wait() (int, error) {
-	if c.cmd == nil {
+	if c.proc == nil {
 		return -1, errors.New("wait: container was not created by this process")
 	}
-	err := c.cmd.Wait()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
+	ps, err := c.proc.Wait()
+	if err != nil {
 		return -1, err
 	}
-	ws := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	ws := ps.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
 		return 128 + int(ws.Signal()), nil
 	}

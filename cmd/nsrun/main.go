@@ -1,0 +1,28 @@
+// Command nsrun runs a command in new or existing namespaces of any kind:
+// unshare(1) and nsenter(1) in one, composable with hako's other step
+// tools.
+//
+//	nsrun --new pid,mnt,uts,ipc --mount-proc -- sh
+//	nsrun --target 1234 --all -- sh
+//	nsrun --new user,mnt --map-root -- id
+package main
+
+import (
+	"os"
+	"runtime"
+
+	_ "hako.dev/nsenter/preinit"
+)
+
+func init() {
+	if os.Getenv(childEnv) != "" {
+		runtime.LockOSThread()
+	}
+}
+
+func main() {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(child())
+	}
+	os.Exit(execute(os.Args[1:]))
+}

@@ -1,0 +1,327 @@
+// The pre-init stage: runs as a constructor, before the Go runtime starts
+// any thread, in every binary that imports hako.dev/nsenter/preinit. It
+// does nothing unless _HAKO_NSENTER_FD names its sync socket. Then:
+//
+//   Go parent (nsenter.Start)             this process (P0)
+//   -------------------------             -----------------
+//   starts P0 (the binary, re-executed)
+//   [places P0 in cgroups, etc.]
+//   REQUEST (wire bytes)          ----->  parse; open every namespace to join
+//                                         setns(): user first, then ipc uts net
+//                                         pid cgroup time mnt
+//                                         unshare(CLONE_NEWUSER) if asked
+//                                 <-----  MAPS (pid)
+//   write uid_map, gid_map
+//   (or run newuidmap/newgidmap)
+//   MAPS_DONE                     ----->  setresgid/setresuid 0: root of the new
+//                                         user namespace, so execve keeps caps
+//                                         unshare(all other new kinds)
+//                                         write timens_offsets, oom_score_adj
+//                                         if a pid or time namespace was made or
+//                                         joined: only children enter it, so
+//                                         clone(CLONE_PARENT) -> C1, a sibling:
+//                                         the Go parent can wait for it
+//                                 <-----  PID (C1, or P0 when no fork) ; P0 exits
+//                                         C1 (or P0) returns into the Go runtime
+//   any failure                   <-----  ERROR {"level":"error","msg":...,"errno":N}
+//                                         and exit 1
+//
+// Every wait here is a read of the socket: if the parent dies, the read
+// returns 0 and this process exits, leaving nothing behind.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "preinit.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+enum { MSG_REQUEST = 1, MSG_MAPS = 2, MSG_MAPS_DONE = 3, MSG_PID = 4, MSG_ERROR = 5 };
+enum { ATTR_NEW = 1, ATTR_JOIN = 2, ATTR_TIME = 3, ATTR_OOM = 4 };
+
+static int sync_fd = -1;
+
+static const struct {
+	uint32_t flag;
+	const char *name;
+} kinds[] = {
+	{CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},       {CLONE_NEWUTS, "uts"},
+	{CLONE_NEWNET, "net"},   {CLONE_NEWPID, "pid"},       {CLONE_NEWCGROUP, "cgroup"},
+	{CLONE_NEWTIME, "time"}, {CLONE_NEWNS, "mnt"},
+};
+
+static const char *kind_name(uint32_t flag)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].flag == flag)
+			return kinds[i].name;
+	return NULL;
+}
+
+static uint32_t rd32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint16_t rd16(const uint8_t *p) { return p[0] | p[1] << 8; }
+static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+static int perr(char *err, size_t len, const char *msg)
+{
+	snprintf(err, len, "%s", msg);
+	return -1;
+}
+
+// hako_parse_request is the C twin of nsenter.Decode: same format, same
+// refusals, never reading past n bytes.
+int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	if (n < 8 || memcmp(b, "HKNS", 4) != 0)
+		return perr(err, errlen, "bad magic");
+	if (rd16(b + 4) != 1)
+		return perr(err, errlen, "unknown version");
+	if (n > HAKO_MAX_WIRE)
+		return perr(err, errlen, "too long");
+	unsigned count = rd16(b + 6);
+	size_t off = 8;
+	for (unsigned i = 0; i < count; i++) {
+		if (n - off < 4)
+			return perr(err, errlen, "truncated attribute header");
+		uint16_t type = rd16(b + off), len = rd16(b + off + 2);
+		off += 4;
+		if (n - off < len)
+			return perr(err, errlen, "truncated attribute");
+		const uint8_t *v = b + off;
+		off += (len + 3u) & ~3u;
+		switch (type) {
+		case ATTR_NEW: {
+			if (len != 4)
+				return perr(err, errlen, "bad new-namespaces attribute");
+			uint32_t flags = rd32(v), known = 0;
+			for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+				known |= kinds[k].flag;
+			if (flags & ~known)
+				return perr(err, errlen, "unknown flags");
+			r->new_flags |= flags;
+			break;
+		}
+		case ATTR_JOIN: {
+			if (len < 5 || (size_t)(len - 4) >= sizeof(r->join[0].path))
+				return perr(err, errlen, "bad join attribute");
+			if (!kind_name(rd32(v)))
+				return perr(err, errlen, "unknown namespace flag");
+			if (r->njoin >= HAKO_MAX_JOIN)
+				return perr(err, errlen, "too many namespaces to join");
+			r->join[r->njoin].flag = rd32(v);
+			memcpy(r->join[r->njoin].path, v + 4, len - 4);
+			r->join[r->njoin].path[len - 4] = 0;
+			if (memchr(v + 4, 0, len - 4))
+				return perr(err, errlen, "NUL in namespace path");
+			r->njoin++;
+			break;
+		}
+		case ATTR_TIME: {
+			if (len != 20)
+				return perr(err, errlen, "bad time offset attribute");
+			uint32_t clock = rd32(v);
+			if (clock != 1 && clock != 7)
+				return perr(err, errlen, "unknown clock");
+			if (r->ntime >= HAKO_MAX_TIME)
+				return perr(err, errlen, "too many time offsets");
+			r->time[r->ntime].clock = clock;
+			r->time[r->ntime].sec = (int64_t)rd64(v + 4);
+			r->time[r->ntime].nsec = (int64_t)rd64(v + 12);
+			r->ntime++;
+			break;
+		}
+		case ATTR_OOM:
+			if (len != 4)
+				return perr(err, errlen, "bad oom_score_adj attribute");
+			r->has_oom = 1;
+			r->oom = (int32_t)rd32(v);
+			break;
+		default:
+			return perr(err, errlen, "unknown attribute type");
+		}
+	}
+	if (off < n)
+		return perr(err, errlen, "trailing bytes");
+	return 0;
+}
+
+static void send_msg(uint32_t type, const void *p, size_t n)
+{
+	uint8_t buf[4 + 4096];
+	if (n > sizeof(buf) - 4)
+		n = sizeof(buf) - 4;
+	memcpy(buf, &type, 4);
+	memcpy(buf + 4, p, n);
+	if (send(sync_fd, buf, 4 + n, MSG_NOSIGNAL) < 0)
+		_exit(1);
+}
+
+// fail reports what failed, with errno, as a JSON log line, and exits.
+__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
+{
+	int e = errno;
+	char msg[1024], json[3072];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	size_t j = 0;
+	j += snprintf(json, sizeof(json), "{\"level\":\"error\",\"msg\":\"");
+	for (const char *c = msg; *c && j < sizeof(json) - 64; c++) {
+		if (*c == '"' || *c == '\\')
+			json[j++] = '\\', json[j++] = *c;
+		else if ((unsigned char)*c < 0x20)
+			j += snprintf(json + j, 7, "\\u%04x", *c);
+		else
+			json[j++] = *c;
+	}
+	j += snprintf(json + j, sizeof(json) - j, "\",\"errno\":%d}", e);
+	send_msg(MSG_ERROR, json, j);
+	_exit(1);
+}
+
+static void send_pid(pid_t pid)
+{
+	uint32_t p = (uint32_t)pid;
+	send_msg(MSG_PID, &p, 4);
+}
+
+static void write_file(const char *path, const char *data, const char *what)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("%s: open %s", what, path);
+	size_t n = strlen(data);
+	if (write(fd, data, n) != (ssize_t)n)
+		fail("%s: write %s", what, path);
+	close(fd);
+}
+
+__attribute__((constructor)) static void hako_preinit(void)
+{
+	const char *env = getenv("_HAKO_NSENTER_FD");
+	if (!env)
+		return;
+	char *end;
+	long fd = strtol(env, &end, 10);
+	if (*env == 0 || *end != 0 || fd < 3 || fd > 1 << 20)
+		_exit(1);
+	sync_fd = (int)fd;
+	unsetenv("_HAKO_NSENTER_FD");
+
+	static uint8_t buf[4 + HAKO_MAX_WIRE];
+	ssize_t n = recv(sync_fd, buf, sizeof(buf), 0);
+	if (n <= 0) // the parent is gone
+		_exit(1);
+	uint32_t type;
+	memcpy(&type, buf, 4);
+	if (n < 4 || type != MSG_REQUEST) {
+		errno = EPROTO;
+		fail("read namespace request");
+	}
+	static struct hako_request req;
+	char perrbuf[128];
+	if (hako_parse_request(buf + 4, n - 4, &req, perrbuf, sizeof(perrbuf)) < 0) {
+		errno = EINVAL;
+		fail("parse namespace request: %s", perrbuf);
+	}
+
+	// Open everything first: once a mount namespace is joined, paths
+	// name other files.
+	int fds[HAKO_MAX_JOIN];
+	uint32_t joined = 0;
+	for (int i = 0; i < req.njoin; i++) {
+		fds[i] = open(req.join[i].path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			fail("open %s namespace %s", kind_name(req.join[i].flag), req.join[i].path);
+	}
+	for (int i = 0; i < req.njoin; i++) {
+		if (setns(fds[i], (int)req.join[i].flag) < 0)
+			fail("join %s namespace %s", kind_name(req.join[i].flag), req.join[i].path);
+		close(fds[i]);
+		joined |= req.join[i].flag;
+	}
+
+	if (req.new_flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			fail("create user namespace");
+		uint32_t self = (uint32_t)getpid();
+		send_msg(MSG_MAPS, &self, 4);
+		n = recv(sync_fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			_exit(1);
+		memcpy(&type, buf, 4);
+		if (type != MSG_MAPS_DONE) {
+			errno = EPROTO;
+			fail("wait for uid/gid maps");
+		}
+		// Become the namespace's root where the maps allow it; an
+		// unmapped uid would lose every capability at execve.
+		if (setresgid(0, 0, 0) == 0)
+			setgroups(0, NULL); // refused when setgroups is "deny": fine
+		if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+			fail("become root of the new user namespace");
+	}
+
+	uint32_t rest = req.new_flags & ~(uint32_t)CLONE_NEWUSER;
+	if (rest && unshare((int)rest) < 0) {
+		char names[128] = "";
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (rest & kinds[k].flag) {
+				if (names[0])
+					strcat(names, ",");
+				strcat(names, kinds[k].name);
+			}
+		fail("create %s namespaces", names);
+	}
+
+	if (req.ntime > 0) {
+		char offs[256] = "";
+		for (int i = 0; i < req.ntime; i++) {
+			char line[96];
+			snprintf(line, sizeof(line), "%s %lld %lld\n", req.time[i].clock == 1 ? "monotonic" : "boottime",
+				 (long long)req.time[i].sec, (long long)req.time[i].nsec);
+			strcat(offs, line);
+		}
+		write_file("/proc/self/timens_offsets", offs, "set time namespace offsets");
+	}
+	if (req.has_oom) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", req.oom);
+		write_file("/proc/self/oom_score_adj", v, "set oom_score_adj");
+	}
+
+	if ((req.new_flags | joined) & (CLONE_NEWPID | CLONE_NEWTIME)) {
+		// Only children enter a new or joined pid (or time) namespace.
+		// CLONE_PARENT makes the child our sibling: the Go parent can
+		// wait for it, and we can simply exit.
+		pid_t child = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+		if (child < 0)
+			fail("fork into the new pid namespace");
+		if (child > 0) {
+			send_pid(child);
+			_exit(0);
+		}
+	} else {
+		send_pid(getpid());
+	}
+	close(sync_fd);
+}

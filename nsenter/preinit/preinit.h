@@ -1,0 +1,30 @@
+#ifndef HAKO_PREINIT_H
+#define HAKO_PREINIT_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HAKO_MAX_WIRE (1 << 16)
+#define HAKO_MAX_JOIN 8
+#define HAKO_MAX_TIME 4
+
+struct hako_request {
+	uint32_t new_flags;
+	int njoin;
+	struct {
+		uint32_t flag;
+		char path[PATH_MAX];
+	} join[HAKO_MAX_JOIN];
+	int ntime;
+	struct {
+		uint32_t clock;
+		int64_t sec, nsec;
+	} time[HAKO_MAX_TIME];
+	int has_oom;
+	int32_t oom;
+};
+
+int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char *err, size_t errlen);
+
+#endif

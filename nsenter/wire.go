@@ -1,0 +1,177 @@
+package nsenter
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// The request travels from the Go parent to the C pre-init stage as bytes
+// in this format, little-endian, defined here and parsed by preinit.c:
+//
+//	offset size
+//	0      4    magic "HKNS"
+//	4      2    version (1)
+//	6      2    number of attributes
+//	8      ...  attributes, each:
+//	            2  type
+//	            2  value length L
+//	            L  value
+//	            0-3 zero padding to a multiple of 4
+//
+//	type          value
+//	1 attrNew     u32: CLONE_NEW* flags of the namespaces to create
+//	2 attrJoin    u32: the CLONE_NEW* flag of the kind, then the path (L-4 bytes, no NUL)
+//	3 attrTime    u32 clock id (CLOCK_MONOTONIC 1, CLOCK_BOOTTIME 7), i64 seconds, i64 nanoseconds
+//	4 attrOOMAdj  i32: oom_score_adj
+//
+// Maps and setgroups are not in it: the parent writes those itself.
+const (
+	wireMagic   = "HKNS"
+	wireVersion = 1
+	// maxWire bounds a request; the C side refuses longer ones.
+	maxWire = 1 << 16
+
+	attrNew    = 1
+	attrJoin   = 2
+	attrTime   = 3
+	attrOOMAdj = 4
+)
+
+var le = binary.LittleEndian
+
+var clockIDs = map[Clock]uint32{Monotonic: unix.CLOCK_MONOTONIC, Boottime: unix.CLOCK_BOOTTIME}
+
+// Encode renders r in the wire format.
+func (r *Request) Encode() ([]byte, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	b := []byte(wireMagic)
+	b = le.AppendUint16(b, wireVersion)
+	b = le.AppendUint16(b, 0) // count, filled in below
+	n := 0
+	attr := func(typ uint16, val []byte) {
+		b = le.AppendUint16(b, typ)
+		b = le.AppendUint16(b, uint16(len(val)))
+		b = append(b, val...)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+		n++
+	}
+	var flags uint32
+	for _, k := range r.New {
+		flags |= k.Flag()
+	}
+	if flags != 0 {
+		attr(attrNew, le.AppendUint32(nil, flags))
+	}
+	for _, k := range Kinds { // join order, whatever the caller's order
+		for _, j := range r.Join {
+			if j.Kind != k {
+				continue
+			}
+			if len(j.Path) > unix.PathMax {
+				return nil, fmt.Errorf("join %s namespace: path too long", j.Kind)
+			}
+			attr(attrJoin, append(le.AppendUint32(nil, k.Flag()), j.Path...))
+		}
+	}
+	for _, o := range r.TimeOffsets {
+		v := le.AppendUint32(nil, clockIDs[o.Clock])
+		v = le.AppendUint64(v, uint64(o.Seconds))
+		v = le.AppendUint64(v, uint64(o.Nanos))
+		attr(attrTime, v)
+	}
+	if r.OOMScoreAdj != nil {
+		attr(attrOOMAdj, le.AppendUint32(nil, uint32(int32(*r.OOMScoreAdj))))
+	}
+	if len(b) > maxWire {
+		return nil, errors.New("encode namespace request: too long")
+	}
+	le.PutUint16(b[6:], uint16(n))
+	return b, nil
+}
+
+// Decode parses the wire format back into a Request (without maps). It is
+// the Go twin of the C parser, and what the fuzz tests compare it with.
+func Decode(b []byte) (*Request, error) {
+	if len(b) < 8 || string(b[:4]) != wireMagic {
+		return nil, errors.New("decode namespace request: bad magic")
+	}
+	if v := le.Uint16(b[4:]); v != wireVersion {
+		return nil, fmt.Errorf("decode namespace request: version %d, want %d", v, wireVersion)
+	}
+	if len(b) > maxWire {
+		return nil, errors.New("decode namespace request: too long")
+	}
+	count := int(le.Uint16(b[6:]))
+	r := &Request{}
+	off := 8
+	for i := 0; i < count; i++ {
+		if off+4 > len(b) {
+			return nil, errors.New("decode namespace request: truncated attribute header")
+		}
+		typ, n := le.Uint16(b[off:]), int(le.Uint16(b[off+2:]))
+		off += 4
+		if off+n > len(b) {
+			return nil, errors.New("decode namespace request: truncated attribute")
+		}
+		v := b[off : off+n]
+		off += (n + 3) &^ 3
+		switch typ {
+		case attrNew:
+			if n != 4 {
+				return nil, errors.New("decode namespace request: bad new-namespaces attribute")
+			}
+			flags := le.Uint32(v)
+			for _, k := range Kinds {
+				if flags&k.Flag() != 0 {
+					r.New = append(r.New, k)
+					flags &^= k.Flag()
+				}
+			}
+			if flags != 0 {
+				return nil, fmt.Errorf("decode namespace request: unknown flags %#x", flags)
+			}
+		case attrJoin:
+			if n < 5 {
+				return nil, errors.New("decode namespace request: bad join attribute")
+			}
+			k, ok := kindFromFlag(le.Uint32(v))
+			if !ok {
+				return nil, fmt.Errorf("decode namespace request: unknown namespace flag %#x", le.Uint32(v))
+			}
+			r.Join = append(r.Join, Join{Kind: k, Path: string(v[4:])})
+		case attrTime:
+			if n != 20 {
+				return nil, errors.New("decode namespace request: bad time offset attribute")
+			}
+			var c Clock
+			for name, id := range clockIDs {
+				if id == le.Uint32(v) {
+					c = name
+				}
+			}
+			if c == "" {
+				return nil, fmt.Errorf("decode namespace request: unknown clock %d", le.Uint32(v))
+			}
+			r.TimeOffsets = append(r.TimeOffsets, TimeOffset{Clock: c, Seconds: int64(le.Uint64(v[4:])), Nanos: int64(le.Uint64(v[12:]))})
+		case attrOOMAdj:
+			if n != 4 {
+				return nil, errors.New("decode namespace request: bad oom_score_adj attribute")
+			}
+			adj := int(int32(le.Uint32(v)))
+			r.OOMScoreAdj = &adj
+		default:
+			return nil, fmt.Errorf("decode namespace request: unknown attribute type %d", typ)
+		}
+	}
+	if off > len(b)+3 || off < len(b) {
+		return nil, errors.New("decode namespace request: trailing bytes")
+	}
+	return r, nil
+}
