@@ -6,7 +6,7 @@ require (
 	github.com/opencontainers/runtime-spec v1.3.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/sys v0.50.0
-	hako.dev/nsenter v0.0.0-00010101000000-000000000000
+	hako.dev/nsenter v0.0.0
 	hako.dev/runtime v0.0.0
 )
 
