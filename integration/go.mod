@@ -14,6 +14,7 @@ require (
 	hako.dev/capset v0.0.0 // indirect
 	hako.dev/cgctl v0.0.0 // indirect
 	hako.dev/console v0.0.0 // indirect
+	hako.dev/nsenter v0.0.0 // indirect
 	hako.dev/rootfs v0.0.0 // indirect
 )
 
@@ -21,6 +22,7 @@ replace (
 	hako.dev/capset => ../capset
 	hako.dev/cgctl => ../cgctl
 	hako.dev/console => ../console
+	hako.dev/nsenter => ../nsenter
 	hako.dev/rootfs => ../rootfs
 	hako.dev/runtime => ../runtime
 )
