@@ -196,11 +196,11 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	})
 
 	cfg := initConfig{
-		Spec:     spec,
-		Rootfs:   rootfsPath,
-		Bundle:   bundle,
-		Cgroups:  cgroupMounts(mgr),
-		NoPivot:  o.NoPivot,
+		Spec:    spec,
+		Rootfs:  rootfsPath,
+		Bundle:  bundle,
+		Cgroups: cgroupMounts(mgr),
+		NoPivot: o.NoPivot,
 	}
 	if err := send(parentSock, cfg); err != nil {
 		return nil, fmt.Errorf("send config to container init: %w", err)
