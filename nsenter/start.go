@@ -115,7 +115,10 @@ func (l *Launched) Enter(r *Request) (pid int, err error) {
 			}
 			pid := int(binary.LittleEndian.Uint32(payload))
 			if pid != l.Pid() {
-				l.cmd.Wait() // the launched process exits once its child exists
+				// The launched process exits once its child exists. Reap
+				// it with Process.Wait: cmd.Wait would also wait for the
+				// end of any stdio copying, which the child keeps open.
+				l.cmd.Process.Wait()
 			}
 			return pid, nil
 		case msgError:

@@ -1,9 +1,11 @@
 package nsenter
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,8 +33,12 @@ import (
 const (
 	wireMagic   = "HKNS"
 	wireVersion = 1
-	// maxWire bounds a request; the C side refuses longer ones.
-	maxWire = 1 << 16
+	// maxWire bounds a request; the C side refuses longer ones, and more
+	// joins or time offsets than its fixed arrays hold (one per kind and
+	// two clocks would do; these leave room).
+	maxWire  = 1 << 16
+	maxJoins = 8
+	maxTimes = 4
 
 	attrNew    = 1
 	attrJoin   = 2
@@ -74,8 +80,8 @@ func (r *Request) Encode() ([]byte, error) {
 			if j.Kind != k {
 				continue
 			}
-			if len(j.Path) > unix.PathMax {
-				return nil, fmt.Errorf("join %s namespace: path too long", j.Kind)
+			if len(j.Path) >= unix.PathMax || strings.IndexByte(j.Path, 0) >= 0 {
+				return nil, fmt.Errorf("join %s namespace: bad path %q", j.Kind, j.Path)
 			}
 			attr(attrJoin, append(le.AppendUint32(nil, k.Flag()), j.Path...))
 		}
@@ -145,6 +151,9 @@ func Decode(b []byte) (*Request, error) {
 			if !ok {
 				return nil, fmt.Errorf("decode namespace request: unknown namespace flag %#x", le.Uint32(v))
 			}
+			if len(r.Join) == maxJoins || n-4 >= unix.PathMax || bytes.IndexByte(v[4:], 0) >= 0 {
+				return nil, errors.New("decode namespace request: bad join attribute")
+			}
 			r.Join = append(r.Join, Join{Kind: k, Path: string(v[4:])})
 		case attrTime:
 			if n != 20 {
@@ -158,6 +167,9 @@ func Decode(b []byte) (*Request, error) {
 			}
 			if c == "" {
 				return nil, fmt.Errorf("decode namespace request: unknown clock %d", le.Uint32(v))
+			}
+			if len(r.TimeOffsets) == maxTimes {
+				return nil, errors.New("decode namespace request: too many time offsets")
 			}
 			r.TimeOffsets = append(r.TimeOffsets, TimeOffset{Clock: c, Seconds: int64(le.Uint64(v[4:])), Nanos: int64(le.Uint64(v[12:]))})
 		case attrOOMAdj:
