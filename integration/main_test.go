@@ -21,6 +21,7 @@ import (
 // HAKO_BIN_DIR, where `make` already built them).
 var (
 	hakoBin  string
+	nsrunBin string
 	probeBin string
 )
 
@@ -44,6 +45,7 @@ func run(m *testing.M) int {
 		dir = tmp
 		for _, b := range []struct{ pkg, out, cgo string }{
 			{"hako.dev/cmd/hako", "hako", "1"}, // carries the C pre-init stage
+			{"hako.dev/cmd/nsrun", "nsrun", "1"},
 			{"./testinit", "testinit", "0"},    // static: runs inside containers
 		} {
 			pkg := b.pkg
@@ -55,7 +57,7 @@ func run(m *testing.M) int {
 			}
 		}
 	}
-	hakoBin, probeBin = filepath.Join(dir, "hako"), filepath.Join(dir, "testinit")
+	hakoBin, nsrunBin, probeBin = filepath.Join(dir, "hako"), filepath.Join(dir, "nsrun"), filepath.Join(dir, "testinit")
 	if _, err := os.Stat(fixture.Busybox); err != nil {
 		fmt.Fprintf(os.Stderr, "%s missing: run `make setup` (apt-get install busybox-static)\n", fixture.Busybox)
 		return 1

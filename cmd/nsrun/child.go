@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -24,7 +25,7 @@ func child() int {
 	mountProc, fork := os.Getenv(mountProcEnv) != "", os.Getenv(forkEnv) != ""
 	var env []string
 	for _, e := range os.Environ() {
-		switch k, _, _ := cutEq(e); k {
+		switch k, _, _ := strings.Cut(e, "="); k {
 		case childEnv, mountProcEnv, forkEnv, nsenter.EnvFD:
 		default:
 			env = append(env, e)
@@ -82,13 +83,4 @@ func reap(path string, args, env []string) int {
 func fail(format string, a ...any) int {
 	fmt.Fprintf(os.Stderr, "nsrun: "+format+"\n", a...)
 	return 127
-}
-
-func cutEq(e string) (string, string, bool) {
-	for i := 0; i < len(e); i++ {
-		if e[i] == '=' {
-			return e[:i], e[i+1:], true
-		}
-	}
-	return e, "", false
 }

@@ -98,10 +98,6 @@ func (o *options) request() (*nsenter.Request, error) {
 		r.Join = append(r.Join, nsenter.Join{Kind: k, Path: p})
 	}
 	if o.target != 0 {
-		all, err := nsenter.JoinAll(o.target)
-		if err != nil {
-			return nil, err
-		}
 		picked := false
 		for _, k := range nsenter.Kinds {
 			if *o.targetNS[k] {
@@ -113,6 +109,10 @@ func (o *options) request() (*nsenter.Request, error) {
 		case o.all && picked:
 			return nil, errors.New("--all and per-kind flags are exclusive")
 		case o.all:
+			all, err := nsenter.JoinAll(o.target)
+			if err != nil {
+				return nil, err
+			}
 			r.Join = append(r.Join, all...)
 		case !picked:
 			return nil, errors.New("--target needs --all or at least one of --mnt, --net, ...")

@@ -1,0 +1,119 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// A config's namespace with a path joins that namespace: here container b
+// joins container a's network and uts namespaces and creates the rest.
+func TestJoinNamespacesByPath(t *testing.T) {
+	e := newEnv(t)
+	a := e.id("a")
+	e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, nil), a)
+	pid := e.state(a).Pid
+	out := e.runProbe("b", []string{"testinit", "ns"}, func(s *specs.Spec) {
+		s.Hostname = ""
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace || ns.Type == specs.UTSNamespace {
+				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/%s", pid, map[specs.LinuxNamespaceType]string{
+					specs.NetworkNamespace: "net", specs.UTSNamespace: "uts"}[ns.Type])
+			}
+		}
+	})
+	got := lines(out)
+	for ns, joined := range map[string]bool{"net": true, "uts": true, "pid": false, "mnt": false, "ipc": false} {
+		theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		if (got[ns] == theirs) != joined {
+			t.Errorf("%s namespace: b has %s, a has %s; joined=%v expected", ns, got[ns], theirs, joined)
+		}
+	}
+}
+
+func TestTimeNamespaceOffsets(t *testing.T) {
+	e := newEnv(t)
+	out := e.runProbe("time", []string{"testinit", "cat", "/proc/uptime"}, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 30 * 86400}}
+	})
+	up, err := strconv.ParseFloat(strings.Fields(out)[0], 64)
+	if err != nil || up < 30*86400 {
+		t.Errorf("uptime inside = %q, want over 30 days", out)
+	}
+}
+
+// With a cgroup namespace the container's own cgroups are its root, and
+// its /sys/fs/cgroup shows them as such.
+func TestCgroupNamespace(t *testing.T) {
+	e := newEnv(t)
+	out := e.runProbe("cgns", []string{"sh", "-c", "testinit cgroup; cat /sys/fs/cgroup/pids/cgroup.procs"}, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+	})
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.Contains(l, ":") && !strings.HasSuffix(l, ":/") {
+			t.Errorf("cgroup line %q: not rooted at the container's cgroup", l)
+		}
+	}
+	if !strings.Contains(out, "\n1\n") {
+		t.Errorf("the container's pids cgroup does not list its pid 1:\n%s", out)
+	}
+}
+
+func nsrun(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(nsrunBin, args...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func TestNsrun(t *testing.T) {
+	r := nsrun(t, "--new", "pid,mnt,uts,ipc", "--mount-proc", "--", "sh", "-c", "echo pid=$$; ls /proc | grep -c '^[0-9]'")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "pid=1\n") {
+		t.Errorf("new pid namespace: %+v", r)
+	}
+	if r := nsrun(t, "--new", "user,mnt", "--map-root", "--", "id", "-u"); r.code != 0 || r.stdout != "0\n" {
+		t.Errorf("--map-root: %+v", r)
+	}
+	if r := nsrun(t, "--new", "net", "--", "sh", "-c", "exit 7"); r.code != 7 {
+		t.Errorf("exit status not passed on: %+v", r)
+	}
+	if r := nsrun(t, "--new", "pid,mnt", "--mount-proc", "--fork", "--", "sh", "-c", "echo $$; tr '\\0' ' ' </proc/1/cmdline"); r.code != 0 ||
+		strings.HasPrefix(r.stdout, "1\n") || !strings.Contains(r.stdout, "\nnsrun sh -c") {
+		t.Errorf("--fork: CMD should run under nsrun as pid 1: %+v", r)
+	}
+	errs := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--new", "bogus", "--", "true"}, `unknown namespace kind "bogus"`},
+		{[]string{"--join", "net", "--", "true"}, "want TYPE=PATH"},
+		{[]string{"--join", "net=/nonexistent", "--", "true"}, "open net namespace /nonexistent: no such file or directory"},
+		{[]string{"--join", "net=/etc/hostname", "--", "true"}, "join net namespace /etc/hostname: invalid argument"},
+		{[]string{"--target", "1", "--", "true"}, "--target needs --all"},
+		{[]string{"--target", "999999999", "--all", "--", "true"}, "target process 999999999"},
+		{[]string{"--all", "--", "true"}, "--all needs --target"},
+		{[]string{"--mount-proc", "--", "true"}, "--mount-proc needs --new mnt"},
+		{[]string{"--uid-map", "0:1", "--new", "user", "--", "true"}, "want INSIDE:OUTSIDE:LEN"},
+		{[]string{"--new", "mnt", "--", "nosuchcommand"}, `"nosuchcommand": executable file not found`},
+	}
+	for _, tc := range errs {
+		r := nsrun(t, tc.args...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) || !strings.HasPrefix(r.stderr, "nsrun: ") {
+			t.Errorf("nsrun %v: exit %d, stderr %q; want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
