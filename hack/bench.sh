@@ -19,6 +19,39 @@ cleanup() {
 trap cleanup EXIT
 "$bin/mkbundle" "$work/bundle" -- /bin/true
 
+# ratio NAME JSON: the first command's mean over each other's.
+ratio() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+rs = json.load(open(sys.argv[2]))["results"]
+first = rs[0]
+for x in rs[1:]:
+    print(f"bench: {sys.argv[1]}: {first['command']}/{x['command']} = {first['mean'] / x['mean']:.2f} "
+          f"(mean {first['mean']*1e3:.2f} ms vs {x['mean']*1e3:.2f} ms)")
+PY
+}
+runs=${BENCH_RUNS:-50}
+
+# nsenter: namespace entry against util-linux (target: within 1.5x).
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/unshare.json" \
+	-n nsrun "$bin/nsrun --new pid,mnt,uts,ipc --fork -- /bin/true" \
+	-n unshare "unshare --fork --pid --mount --uts --ipc /bin/true" >/dev/null
+ratio "new pid,mnt,uts,ipc namespaces + fork + /bin/true" "$work/unshare.json"
+unshare --fork --pid --mount --uts --ipc --net sleep 600 &
+ushare=$!
+target=""
+for _ in $(seq 100); do
+	target=$(cat /proc/$ushare/task/$ushare/children 2>/dev/null | awk '{print $1}')
+	[ -n "$target" ] && break
+	sleep 0.05
+done
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/nsenter.json" \
+	-n nsrun "$bin/nsrun --target $target --all -- /bin/true" \
+	-n nsenter "nsenter -t $target -a /bin/true" >/dev/null
+ratio "join all namespaces of a process + /bin/true" "$work/nsenter.json"
+kill -KILL "$target" # pid 1 of its namespace: unshare (which ignores SIGTERM) then exits
+wait "$ushare" 2>/dev/null || true
+
 cmds=(-n hako "$bin/hako --root $root/hako run --bundle $work/bundle bench-hako")
 cmds+=(-n runc "runc --root $root/runc run --bundle $work/bundle bench-runc")
 # crun refuses a hybrid host whose cgroup2 mount still holds a controller
@@ -28,12 +61,5 @@ if crun --root "$root/crun" run --bundle "$work/bundle" bench-crun-probe >/dev/n
 else
 	echo "bench: crun cannot run on this cgroup layout (cgroup2 holds a controller); comparing with runc only"
 fi
-hyperfine -N --warmup 5 --runs "${BENCH_RUNS:-50}" --export-json "$work/run.json" "${cmds[@]}"
-python3 - "$work/run.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-h = r["hako"]["mean"]
-for name, x in r.items():
-    if name != "hako":
-        print(f"bench: run /bin/true: hako/{name} = {h / x['mean']:.2f} (mean {h*1e3:.1f} ms vs {x['mean']*1e3:.1f} ms)")
-PY
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/run.json" "${cmds[@]}" >/dev/null
+ratio "run /bin/true (create+start+wait+delete)" "$work/run.json"

@@ -91,9 +91,10 @@ func TestNsrun(t *testing.T) {
 	if r := nsrun(t, "--new", "net", "--", "sh", "-c", "exit 7"); r.code != 7 {
 		t.Errorf("exit status not passed on: %+v", r)
 	}
-	if r := nsrun(t, "--new", "pid,mnt", "--mount-proc", "--fork", "--", "sh", "-c", "echo $$; tr '\\0' ' ' </proc/1/cmdline"); r.code != 0 ||
-		strings.HasPrefix(r.stdout, "1\n") || !strings.Contains(r.stdout, "\nnsrun sh -c") {
-		t.Errorf("--fork: CMD should run under nsrun as pid 1: %+v", r)
+	// --fork without a pid namespace: CMD runs in a forked child, which
+	// nsrun still waits for and whose status it returns.
+	if r := nsrun(t, "--new", "uts", "--fork", "--", "sh", "-c", "hostname forked; hostname; exit 3"); r.code != 3 || r.stdout != "forked\n" {
+		t.Errorf("--fork: %+v", r)
 	}
 	errs := []struct {
 		args []string
@@ -108,7 +109,7 @@ func TestNsrun(t *testing.T) {
 		{[]string{"--all", "--", "true"}, "--all needs --target"},
 		{[]string{"--mount-proc", "--", "true"}, "--mount-proc needs --new mnt"},
 		{[]string{"--uid-map", "0:1", "--new", "user", "--", "true"}, "want INSIDE:OUTSIDE:LEN"},
-		{[]string{"--new", "mnt", "--", "nosuchcommand"}, `"nosuchcommand": executable file not found`},
+		{[]string{"--new", "mnt", "--", "nosuchcommand"}, "exec nosuchcommand: no such file or directory"},
 	}
 	for _, tc := range errs {
 		r := nsrun(t, tc.args...)

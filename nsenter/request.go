@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // Request says which namespaces a process enters before its program runs.
@@ -29,6 +30,17 @@ type Request struct {
 	TimeOffsets []TimeOffset
 	// OOMScoreAdj, when set, is written to /proc/self/oom_score_adj.
 	OOMScoreAdj *int
+	// Fork runs the rest in a child even when no pid or time namespace
+	// asks for one (unshare --fork).
+	Fork bool
+	// MountProc mounts a fresh /proc once inside, after making "/"
+	// private (unshare --mount-proc); it needs a new mount namespace.
+	MountProc bool
+	// Exec, when set, is the program (searched in $PATH, as execvp(3)
+	// does) the C stage executes itself once inside, so the binary's Go
+	// code never runs there: the fast path for tools such as nsrun. An
+	// exec failure is reported by Enter.
+	Exec []string
 }
 
 // Join is one existing namespace to enter.
@@ -110,6 +122,20 @@ func (r *Request) Validate() error {
 	newUser := r.creates(User)
 	if (len(r.UIDMap) > 0 || len(r.GIDMap) > 0) && !newUser {
 		return errors.New("uid/gid maps need a new user namespace")
+	}
+	if r.MountProc && !r.creates(Mount) {
+		return errors.New("mounting /proc needs a new mount namespace (it would cover the host's)")
+	}
+	if len(r.Exec) > maxArgs {
+		return fmt.Errorf("exec: %d arguments, at most %d", len(r.Exec), maxArgs)
+	}
+	for _, a := range r.Exec {
+		if strings.IndexByte(a, 0) >= 0 {
+			return fmt.Errorf("exec: NUL in argument %q", a)
+		}
+	}
+	if len(r.Exec) > 0 && r.Exec[0] == "" {
+		return errors.New("exec: empty program name")
 	}
 	if len(r.TimeOffsets) > 0 && !r.creates(Time) {
 		return errors.New("time offsets need a new time namespace")

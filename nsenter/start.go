@@ -120,6 +120,9 @@ func (l *Launched) Enter(r *Request) (pid int, err error) {
 				// end of any stdio copying, which the child keeps open.
 				l.cmd.Process.Wait()
 			}
+			if len(r.Exec) > 0 {
+				return pid, l.waitExec(pid, buf)
+			}
 			return pid, nil
 		case msgError:
 			return 0, stageError(payload)
@@ -127,6 +130,27 @@ func (l *Launched) Enter(r *Request) (pid int, err error) {
 			return 0, fmt.Errorf("namespace setup: unknown message %d", typ)
 		}
 	}
+}
+
+// waitExec waits until the stage has executed r.Exec (the socket closes
+// on exec) or reports why it could not.
+func (l *Launched) waitExec(pid int, buf []byte) error {
+	n, _, err := unix.Recvfrom(int(l.sock.Fd()), buf, 0)
+	if err != nil {
+		return os.NewSyscallError("recv", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	if n >= 4 && binary.LittleEndian.Uint32(buf) == msgError {
+		err = stageError(buf[4:n])
+	} else {
+		err = errors.New("namespace setup: unexpected message after the pid")
+	}
+	if p, ferr := os.FindProcess(pid); ferr == nil {
+		p.Wait() // it exited after reporting
+	}
+	return err
 }
 
 // Start is Launch and Enter in one, for callers with nothing to do in

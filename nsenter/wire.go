@@ -28,6 +28,9 @@ import (
 //	2 attrJoin    u32: the CLONE_NEW* flag of the kind, then the path (L-4 bytes, no NUL)
 //	3 attrTime    u32 clock id (CLOCK_MONOTONIC 1, CLOCK_BOOTTIME 7), i64 seconds, i64 nanoseconds
 //	4 attrOOMAdj  i32: oom_score_adj
+//	5 attrExec    the program's argv, each argument NUL-terminated
+//	6 attrFlags   u32: flagFork 1 (fork even without a pid/time namespace),
+//	                   flagMountProc 2 (make / private, mount /proc)
 //
 // Maps and setgroups are not in it: the parent writes those itself.
 const (
@@ -39,11 +42,17 @@ const (
 	maxWire  = 1 << 16
 	maxJoins = 8
 	maxTimes = 4
+	maxArgs  = 1024
 
 	attrNew    = 1
 	attrJoin   = 2
 	attrTime   = 3
 	attrOOMAdj = 4
+	attrExec   = 5
+	attrFlags  = 6
+
+	flagFork      = 1
+	flagMountProc = 2
 )
 
 var le = binary.LittleEndian
@@ -94,6 +103,26 @@ func (r *Request) Encode() ([]byte, error) {
 	}
 	if r.OOMScoreAdj != nil {
 		attr(attrOOMAdj, le.AppendUint32(nil, uint32(int32(*r.OOMScoreAdj))))
+	}
+	if len(r.Exec) > 0 {
+		var v []byte
+		for _, a := range r.Exec {
+			v = append(append(v, a...), 0)
+		}
+		if len(v) > 0xffff {
+			return nil, errors.New("encode namespace request: exec arguments too long")
+		}
+		attr(attrExec, v)
+	}
+	var flags2 uint32
+	if r.Fork {
+		flags2 |= flagFork
+	}
+	if r.MountProc {
+		flags2 |= flagMountProc
+	}
+	if flags2 != 0 {
+		attr(attrFlags, le.AppendUint32(nil, flags2))
 	}
 	if len(b) > maxWire {
 		return nil, errors.New("encode namespace request: too long")
@@ -178,6 +207,20 @@ func Decode(b []byte) (*Request, error) {
 			}
 			adj := int(int32(le.Uint32(v)))
 			r.OOMScoreAdj = &adj
+		case attrExec:
+			if n == 0 || v[n-1] != 0 || r.Exec != nil {
+				return nil, errors.New("decode namespace request: bad exec attribute")
+			}
+			r.Exec = strings.Split(string(v[:n-1]), "\x00")
+			if len(r.Exec) > maxArgs || r.Exec[0] == "" {
+				return nil, errors.New("decode namespace request: bad exec attribute")
+			}
+		case attrFlags:
+			if n != 4 || le.Uint32(v)&^(flagFork|flagMountProc) != 0 {
+				return nil, errors.New("decode namespace request: bad flags attribute")
+			}
+			r.Fork = le.Uint32(v)&flagFork != 0
+			r.MountProc = le.Uint32(v)&flagMountProc != 0
 		default:
 			return nil, fmt.Errorf("decode namespace request: unknown attribute type %d", typ)
 		}

@@ -9,20 +9,12 @@ package main
 
 import (
 	"os"
-	"runtime"
 
+	// nsrun re-executes itself; in that copy this C stage enters the
+	// namespaces and executes CMD before any Go code runs.
 	_ "hako.dev/nsenter/preinit"
 )
 
-func init() {
-	if os.Getenv(childEnv) != "" {
-		runtime.LockOSThread()
-	}
-}
-
 func main() {
-	if os.Getenv(childEnv) != "" {
-		os.Exit(child())
-	}
 	os.Exit(execute(os.Args[1:]))
 }

@@ -59,7 +59,7 @@ exiting with its status (128+N if killed by signal N).`,
 	f.StringArrayVar(&o.gidMaps, "gid-map", nil, "gid map range INSIDE:OUTSIDE:LEN (repeatable)")
 	f.StringVar(&o.setgroups, "setgroups", "", "allow or deny setgroups(2) in the new user namespace")
 	f.BoolVar(&o.helpers, "map-helpers", false, "write maps with newuidmap/newgidmap (unprivileged, several ranges)")
-	f.BoolVarP(&o.fork, "fork", "f", false, "run CMD as a child of a reaping init (nsrun) inside the namespaces, not as pid 1")
+	f.BoolVarP(&o.fork, "fork", "f", false, "run CMD in a forked child even without a new pid namespace (a pid or time namespace always forks)")
 	f.BoolVar(&o.mountProc, "mount-proc", false, "mount a new /proc (needs --new mnt; makes / private first)")
 	cmd.SetArgs(args)
 	if err := cmd.Execute(); err != nil {
@@ -151,6 +151,7 @@ func (o *options) request() (*nsenter.Request, error) {
 	if o.mountProc && !containsKind(r.New, nsenter.Mount) {
 		return nil, errors.New("--mount-proc needs --new mnt (it would mount over the host's /proc)")
 	}
+	r.Fork, r.MountProc = o.fork, o.mountProc
 	return r, r.Validate()
 }
 
@@ -180,30 +181,24 @@ func containsKind(ks []nsenter.Kind, k nsenter.Kind) bool {
 }
 
 // run re-executes nsrun through the pre-init stage, which enters the
-// namespaces; that child then execs CMD. We wait and pass signals on.
+// namespaces and executes CMD itself; we wait for it and pass signals on.
 func run(o *options, argv []string) error {
 	r, err := o.request()
 	if err != nil {
 		return err
 	}
-	env := append(os.Environ(), childEnv+"=1")
-	if o.mountProc {
-		env = append(env, mountProcEnv+"=1")
-	}
-	if o.fork {
-		env = append(env, forkEnv+"=1")
-	}
+	r.Exec = argv
 	cmd := &exec.Cmd{
 		Path:   "/proc/self/exe",
-		Args:   append([]string{"nsrun"}, argv...),
-		Env:    env,
+		Args:   []string{"nsrun"},
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 	}
+	// Caught from before the start so none is lost. (No signal.Stop: it
+	// waits for the signal goroutine to go idle, milliseconds at exit.)
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs)
-	defer signal.Stop(sigs)
 	pid, err := nsenter.Start(cmd, r)
 	if err != nil {
 		return err

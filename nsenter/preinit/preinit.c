@@ -22,7 +22,10 @@
 //                                         clone(CLONE_PARENT) -> C1, a sibling:
 //                                         the Go parent can wait for it
 //                                 <-----  PID (C1, or P0 when no fork) ; P0 exits
-//                                         C1 (or P0) returns into the Go runtime
+//                                         [mount a new /proc]
+//                                         C1 (or P0) returns into the Go runtime,
+//                                         or execvp()s the requested program:
+//                                 <-----  EOF (close-on-exec) or ERROR
 //   any failure                   <-----  ERROR {"level":"error","msg":...,"errno":N}
 //                                         and exit 1
 //
@@ -39,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -54,7 +58,7 @@
 #endif
 
 enum { MSG_REQUEST = 1, MSG_MAPS = 2, MSG_MAPS_DONE = 3, MSG_PID = 4, MSG_ERROR = 5 };
-enum { ATTR_NEW = 1, ATTR_JOIN = 2, ATTR_TIME = 3, ATTR_OOM = 4 };
+enum { ATTR_NEW = 1, ATTR_JOIN = 2, ATTR_TIME = 3, ATTR_OOM = 4, ATTR_EXEC = 5, ATTR_FLAGS = 6 };
 
 static int sync_fd = -1;
 
@@ -153,6 +157,26 @@ int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char 
 				return perr(err, errlen, "bad oom_score_adj attribute");
 			r->has_oom = 1;
 			r->oom = (int32_t)rd32(v);
+			break;
+		case ATTR_EXEC: {
+			if (len == 0 || v[len - 1] != 0 || r->nargs > 0)
+				return perr(err, errlen, "bad exec attribute");
+			memcpy(r->argbuf, v, len);
+			for (size_t p = 0; p < len;) {
+				if (r->nargs >= HAKO_MAX_ARGS)
+					return perr(err, errlen, "bad exec attribute");
+				r->argv[r->nargs++] = r->argbuf + p;
+				p += strlen(r->argbuf + p) + 1;
+			}
+			r->argv[r->nargs] = NULL;
+			if (r->argv[0][0] == 0)
+				return perr(err, errlen, "bad exec attribute");
+			break;
+		}
+		case ATTR_FLAGS:
+			if (len != 4 || (rd32(v) & ~(uint32_t)(HAKO_FLAG_FORK | HAKO_FLAG_MOUNT_PROC)))
+				return perr(err, errlen, "bad flags attribute");
+			r->flags |= rd32(v);
 			break;
 		default:
 			return perr(err, errlen, "unknown attribute type");
@@ -309,7 +333,7 @@ __attribute__((constructor)) static void hako_preinit(void)
 		write_file("/proc/self/oom_score_adj", v, "set oom_score_adj");
 	}
 
-	if ((req.new_flags | joined) & (CLONE_NEWPID | CLONE_NEWTIME)) {
+	if ((req.flags & HAKO_FLAG_FORK) || ((req.new_flags | joined) & (CLONE_NEWPID | CLONE_NEWTIME))) {
 		// Only children enter a new or joined pid (or time) namespace.
 		// CLONE_PARENT makes the child our sibling: the Go parent can
 		// wait for it, and we can simply exit.
@@ -322,6 +346,21 @@ __attribute__((constructor)) static void hako_preinit(void)
 		}
 	} else {
 		send_pid(getpid());
+	}
+	if (req.flags & HAKO_FLAG_MOUNT_PROC) {
+		// In the final process: a proc mount shows the pid namespace of
+		// whoever mounts it. Private first, or it would reach the host.
+		if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			fail("make / private");
+		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			fail("mount proc on /proc");
+	}
+	if (req.nargs > 0) {
+		// Close-on-exec: the parent reads EOF once the program runs, or
+		// the ERROR below if it could not be run.
+		fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+		execvp(req.argv[0], req.argv);
+		fail("exec %s", req.argv[0]);
 	}
 	close(sync_fd);
 }

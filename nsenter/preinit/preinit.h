@@ -8,6 +8,9 @@
 #define HAKO_MAX_WIRE (1 << 16)
 #define HAKO_MAX_JOIN 8
 #define HAKO_MAX_TIME 4
+#define HAKO_MAX_ARGS 1024
+#define HAKO_FLAG_FORK 1
+#define HAKO_FLAG_MOUNT_PROC 2
 
 struct hako_request {
 	uint32_t new_flags;
@@ -23,6 +26,10 @@ struct hako_request {
 	} time[HAKO_MAX_TIME];
 	int has_oom;
 	int32_t oom;
+	uint32_t flags;
+	int nargs;
+	char argbuf[HAKO_MAX_WIRE];
+	char *argv[HAKO_MAX_ARGS + 1];
 };
 
 int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char *err, size_t errlen);

@@ -29,9 +29,10 @@ func Run(root, id string, o CreateOpts) (code int, err error) {
 	}
 	// Catch signals before the container exists so none is lost between
 	// create and start; forwarded once it is running.
+	// (No signal.Stop on the way out: it waits for the signal goroutine to
+	// go idle, milliseconds, and the caller exits right after anyway.)
 	sigs := make(chan os.Signal, 128)
 	signal.Notify(sigs)
-	defer signal.Stop(sigs)
 
 	c, err := Create(root, id, o)
 	if err != nil {
