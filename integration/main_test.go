@@ -46,7 +46,7 @@ func run(m *testing.M) int {
 		for _, b := range []struct{ pkg, out, cgo string }{
 			{"hako.dev/cmd/hako", "hako", "1"}, // carries the C pre-init stage
 			{"hako.dev/cmd/nsrun", "nsrun", "1"},
-			{"./testinit", "testinit", "0"},    // static: runs inside containers
+			{"./testinit", "testinit", "0"}, // static: runs inside containers
 		} {
 			pkg := b.pkg
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), pkg)
