@@ -118,3 +118,36 @@ func TestNsrun(t *testing.T) {
 		}
 	}
 }
+
+// An unprivileged user maps itself to root of a new user namespace: the
+// map is written by nsrun itself after denying setgroups, as the kernel
+// requires of an unprivileged writer.
+func TestNsrunUnprivileged(t *testing.T) {
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv(1) not installed")
+	}
+	// The binary must be reachable by nobody: copy it out of a 0700 temp dir.
+	dir, err := os.MkdirTemp("", "nsrun-unpriv-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	bin := dir + "/nsrun"
+	b, err := os.ReadFile(nsrunBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+		bin, "--new", "user,mnt", "--map-root", "--", "sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/setgroups").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 5 || f[0] != "0" || f[1] != "0" || f[2] != "65534" || f[3] != "1" || f[4] != "deny" {
+		t.Errorf("unprivileged --map-root: %q", out)
+	}
+}
