@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultRoot is where the cgroup filesystems are mounted on a normal host.
@@ -46,6 +47,15 @@ type Manager interface {
 	Set(r *specs.LinuxResources) error
 	// Pids lists the processes in the cgroup and its descendants.
 	Pids() ([]int, error)
+	// Freeze stops every process in the cgroup; Thaw resumes them;
+	// Frozen tells which it is.
+	Freeze() error
+	Thaw() error
+	Frozen() (bool, error)
+	// Kill signals every process in the cgroup.
+	Kill(sig unix.Signal) error
+	// Stats reads the cgroup's usage counters.
+	Stats() (*Stats, error)
 	// Destroy removes the cgroup (and any child cgroups) from every
 	// hierarchy. It fails if processes are still inside.
 	Destroy() error

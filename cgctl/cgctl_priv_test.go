@@ -1,0 +1,206 @@
+package cgctl
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// These run on the host's real cgroups (hybrid here; pure v2 in the VM,
+// see the Makefile's test-v2). Each test makes its own cgroup under
+// /hako-test and removes it, processes first, also when it fails.
+
+func realManager(t *testing.T) Manager {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	m, err := New(Config{Path: fmt.Sprintf("/hako-test/%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), os.Getpid())})
+	if err != nil {
+		t.Skipf("no cgroups here: %v", err)
+	}
+	t.Cleanup(func() {
+		m.Kill(unix.SIGKILL)
+		if err := m.Destroy(); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+		for _, h := range m.Hierarchies() {
+			os.Remove(h.Dir + "/hako-test") // shared parent: gone once the last test leaves
+			if _, err := os.Stat(h.Dir + m.Path()); err == nil {
+				t.Errorf("%s%s left behind", h.Dir, m.Path())
+			}
+		}
+	})
+	return m
+}
+
+// gated starts sh -c script, held before it runs until release() is
+// called, so it can be put in the cgroup first.
+func gated(t *testing.T, script string) (cmd *exec.Cmd, release func(), out *strings.Builder) {
+	t.Helper()
+	cmd = exec.Command("sh", "-c", "read go; "+script)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, func() { io.WriteString(in, "go\n"); in.Close() }, out
+}
+
+func TestPrivPidsLimit(t *testing.T) {
+	m := realManager(t)
+	cmd, release, out := gated(t, "for i in 1 2 3 4 5 6 7 8; do sleep 0.3 & done; wait")
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	limit := int64(4)
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &limit}}); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	cmd.Wait()
+	if !strings.Contains(strings.ToLower(out.String()), "fork") {
+		t.Errorf("forks past pids.max=4 did not fail with EAGAIN: %q", out.String())
+	}
+	st, err := m.Stats()
+	if err != nil || st.Pids.Limit != 4 {
+		t.Errorf("Stats().Pids = %+v, %v", st.Pids, err)
+	}
+}
+
+func TestPrivMemoryOOMKill(t *testing.T) {
+	m := realManager(t)
+	// tail keeps the whole of an endless line in memory.
+	cmd, release, _ := gated(t, "exec tail /dev/zero")
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	limit, swap := int64(16<<20), int64(16<<20)
+	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit, Swap: &swap}}
+	if err := m.Set(r); err != nil && errors.Is(err, os.ErrNotExist) {
+		// no swap accounting: limit memory alone
+		r.Memory.Swap = nil
+		err = m.Set(r)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("tail /dev/zero under a 16M limit ended with %v, want SIGKILL", err)
+	}
+	st, err := m.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Memory.OOMKill == 0 || st.Memory.Usage.Limit != 16<<20 {
+		t.Errorf("memory stats after the OOM kill: oom_kill %d, limit %d", st.Memory.OOMKill, st.Memory.Usage.Limit)
+	}
+}
+
+func cpuTicks(t *testing.T, pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
+	u, _ := strconv.ParseUint(f[11], 10, 64)
+	s, _ := strconv.ParseUint(f[12], 10, 64)
+	return u + s
+}
+
+func TestPrivFreezeThaw(t *testing.T) {
+	m := realManager(t)
+	cmd, release, _ := gated(t, "while :; do :; done")
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	time.Sleep(100 * time.Millisecond)
+	if err := m.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if frozen, err := m.Frozen(); err != nil || !frozen {
+		t.Fatalf("Frozen() = %v, %v after Freeze", frozen, err)
+	}
+	before := cpuTicks(t, cmd.Process.Pid)
+	time.Sleep(300 * time.Millisecond)
+	if after := cpuTicks(t, cmd.Process.Pid); after != before {
+		t.Errorf("busy loop ran while frozen: %d -> %d ticks", before, after)
+	}
+	if err := m.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if frozen, _ := m.Frozen(); frozen {
+		t.Error("still frozen after Thaw")
+	}
+	before = cpuTicks(t, cmd.Process.Pid)
+	time.Sleep(300 * time.Millisecond)
+	if after := cpuTicks(t, cmd.Process.Pid); after == before {
+		t.Error("busy loop did not resume after Thaw")
+	}
+}
+
+func TestPrivKillEmptiesCgroup(t *testing.T) {
+	for _, sig := range []unix.Signal{unix.SIGKILL, unix.SIGTERM} {
+		t.Run(unix.SignalName(sig), func(t *testing.T) {
+			m := realManager(t)
+			cmd, release, _ := gated(t, "sleep 60 & sleep 60 & sleep 60")
+			if err := m.Apply(cmd.Process.Pid); err != nil {
+				t.Fatal(err)
+			}
+			release()
+			for i := 0; i < 100; i++ {
+				if p, _ := m.Pids(); len(p) == 4 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if err := m.Kill(sig); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Wait()
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				p, err := m.Pids()
+				if err == nil && len(p) == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("cgroup still holds %v after Kill(%v)", p, sig)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func TestPrivSetRefusalIsClear(t *testing.T) {
+	m := realManager(t)
+	cmd, release, _ := gated(t, "exec sleep 60")
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	bad := int64(-5)
+	err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: &bad, Period: new(uint64)}})
+	if err == nil || !strings.Contains(err.Error(), "write ") {
+		t.Errorf("kernel refusal not reported with the file and value: %v", err)
+	}
+}
