@@ -10,7 +10,7 @@ export GOFLAGS := -buildvcs=false
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 DEMO := $(CURDIR)/build/demo
 
-.PHONY: all setup build test test-unit test-integration verify lint bench install clean demo
+.PHONY: all setup build test test-unit test-v2 test-integration verify lint bench install clean demo
 
 all: build
 
@@ -26,7 +26,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/testinit hako.dev/integration/testinit
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/mkbundle hako.dev/integration/cmd/mkbundle
 
-test: setup verify test-unit test-integration
+test: setup verify test-unit test-v2 test-integration
 
 verify lint:
 	hack/verify.sh
@@ -35,6 +35,10 @@ verify lint:
 # (as root here and in CI) and skip only where the kernel refuses.
 test-unit:
 	$(GO) test -count=1 $$($(GO) list work | grep -v '^hako.dev/integration')
+
+# The same cgroup tests on a pure cgroup v2 kernel, in a qemu VM.
+test-v2:
+	hack/test-v2.sh
 
 test-integration: build
 	HAKO_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m hako.dev/integration/...

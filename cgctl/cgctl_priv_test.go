@@ -198,9 +198,10 @@ func TestPrivSetRefusalIsClear(t *testing.T) {
 		t.Fatal(err)
 	}
 	release()
-	bad := int64(-5)
-	err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: &bad, Period: new(uint64)}})
-	if err == nil || !strings.Contains(err.Error(), "write ") {
+	// No machine has cpu 4095: the kernel refuses, and the error says
+	// what was written where.
+	err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "4095"}})
+	if err == nil || !strings.Contains(err.Error(), `write "4095" to `) || !strings.Contains(err.Error(), "cpuset.cpus") {
 		t.Errorf("kernel refusal not reported with the file and value: %v", err)
 	}
 }
