@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // runcState mirrors the keys of `runc state`, which clients parse.
@@ -169,4 +171,81 @@ func TestRunStdioPassthrough(t *testing.T) {
 	if out.String() != "got:hello\n" || errb.String() != "err\n" {
 		t.Errorf("stdout %q stderr %q", out.String(), errb.String())
 	}
+}
+
+func TestPauseResume(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("pause")
+	// A busy child of pid 1 shows whether anything runs.
+	e.mustHako("create", "--bundle", e.bundle([]string{"sh", "-c", "while :; do :; done & testinit sleep"}, nil), id)
+	e.mustHako("start", id)
+	e.mustHako("pause", id)
+	if st := e.state(id); st.Status != "paused" {
+		t.Fatalf("status after pause = %q", st.Status)
+	}
+	if r := e.hako("pause", id); r.code == 0 || !strings.Contains(r.stderr, "already paused") {
+		t.Errorf("second pause: %+v", r)
+	}
+	// Another signal leaves it paused; the processes do not run.
+	e.mustHako("kill", "--all", id, "CONT")
+	if st := e.state(id); st.Status != "paused" {
+		t.Errorf("status after kill --all CONT of a paused container = %q", st.Status)
+	}
+	e.mustHako("resume", id)
+	if st := e.state(id); st.Status != "running" {
+		t.Fatalf("status after resume = %q", st.Status)
+	}
+	if r := e.hako("resume", id); r.code == 0 || !strings.Contains(r.stderr, "container not paused") {
+		t.Errorf("resume of a running container: %+v", r)
+	}
+	e.mustHako("pause", id)
+	// SIGKILL to every process of a paused container: it dies.
+	e.mustHako("kill", "--all", id, "KILL")
+	e.waitStatus(id, "stopped")
+	e.mustHako("delete", id)
+	if r := e.hako("pause", e.id("nosuch")); r.code == 0 || !strings.Contains(r.stderr, "container does not exist") {
+		t.Errorf("pause of an unknown container: %+v", r)
+	}
+}
+
+// kill --all reaches processes the init does not forward signals to.
+func TestKillAll(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("all")
+	e.mustHako("create", "--bundle", e.bundle([]string{"sh", "-c", "sleep 100 & sleep 100 & testinit sleep"}, func(s *specs.Spec) {
+		// No pid namespace: the init's death would not end the others.
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != specs.PIDNamespace {
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces = ns
+	}), id)
+	e.mustHako("start", id)
+	cg := "/sys/fs/cgroup/pids/hako/" + id + "/cgroup.procs"
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(cg)
+		if len(strings.Fields(string(b))) >= 3 { // sh execs its last command: testinit and two sleeps
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes did not start: %q", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.mustHako("kill", "--all", id, "KILL")
+	e.waitStatus(id, "stopped")
+	for {
+		b, _ := os.ReadFile(cg)
+		if len(strings.TrimSpace(string(b))) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cgroup still holds %q after kill --all", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.mustHako("delete", id)
 }

@@ -123,7 +123,8 @@ func stateCmd(g *globals) *cobra.Command {
 }
 
 func killCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var all bool
+	cmd := &cobra.Command{
 		Use:   "kill <container-id> [signal]",
 		Short: "send a signal (default SIGTERM) to a container's init",
 		Args:  cobra.RangeArgs(1, 2),
@@ -138,10 +139,32 @@ func killCmd(g *globals) *cobra.Command {
 			}
 			c, err := container.Load(g.root, id)
 			if err == nil {
-				err = c.Kill(sig)
+				err = c.Kill(sig, all)
 			}
 			if err != nil {
 				return fmt.Errorf("kill %s: %w", id, err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "signal every process of the container (its cgroup), not just its init")
+	return cmd
+}
+
+// freezeCmd is pause and resume.
+func freezeCmd(g *globals, name, short string, op func(*container.Container) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   name + " <container-id>",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id := args[0]
+			c, err := container.Load(g.root, id)
+			if err == nil {
+				err = op(c)
+			}
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", name, id, err)
 			}
 			return nil
 		},

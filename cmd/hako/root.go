@@ -11,6 +11,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
+
+	"hako.dev/runtime/container"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -54,6 +56,8 @@ func execute(args []string) int {
 	root.AddCommand(
 		specCmd(g), createCmd(g), startCmd(g), runCmd(g), stateCmd(g),
 		killCmd(g), deleteCmd(g), listCmd(g),
+		freezeCmd(g, "pause", "freeze every process of a running container", (*container.Container).Pause),
+		freezeCmd(g, "resume", "thaw a paused container", (*container.Container).Resume),
 	)
 	root.SetArgs(args)
 	err := root.Execute()

@@ -8,6 +8,7 @@ var (
 	ErrNotExist   = errors.New("container does not exist")
 	ErrExist      = errors.New("already exists")
 	ErrNotRunning = errors.New("container not running")
+	ErrNotPaused  = errors.New("container not paused")
 )
 
 // undo collects the steps that roll back a half-done operation, run in

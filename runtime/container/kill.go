@@ -9,15 +9,34 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"hako.dev/cgctl"
 )
 
 // Kill sends sig to the container's init through a verified pidfd (never
-// to a reused pid). A stopped container has nothing to signal.
-func (c *Container) Kill(sig unix.Signal) error {
-	if c.Status() == Stopped {
+// to a reused pid), or with all to every process in its cgroup. A stopped
+// container has nothing to signal.
+func (c *Container) Kill(sig unix.Signal, all bool) error {
+	st := c.Status()
+	if st == Stopped {
 		return ErrNotRunning
+	}
+	if all {
+		mgr, err := c.cgroup()
+		if err != nil {
+			return err
+		}
+		if err := mgr.Kill(sig); err != nil {
+			return err
+		}
+		if st != Paused {
+			return nil
+		}
+		// A frozen process acts on no signal, not even SIGKILL, until
+		// thawed: a paused container killed is thawed so that it dies (as
+		// with runc); for any other signal it stays paused.
+		if sig == unix.SIGKILL {
+			return mgr.Thaw()
+		}
+		return mgr.Freeze()
 	}
 	fd, err := c.pidfd()
 	if err != nil {
@@ -89,14 +108,13 @@ func (c *Container) killAll() error {
 	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
 		return os.NewSyscallError("pidfd_send_signal", err)
 	}
-	if !c.rec.PidNS {
-		if mgr, err := cgctl.New(cgctl.Config{Path: c.rec.CgroupPath}); err == nil {
-			if pids, err := mgr.Pids(); err == nil {
-				for _, p := range pids {
-					unix.Kill(p, unix.SIGKILL)
-				}
-			}
+	// Without its own pid namespace the init's death takes nobody with it;
+	// and a paused (frozen) container's processes die only once thawed.
+	if mgr, err := c.cgroup(); err == nil {
+		if !c.rec.PidNS {
+			mgr.Kill(unix.SIGKILL)
 		}
+		mgr.Thaw()
 	}
 	// A pidfd polls readable once its process has exited.
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
@@ -120,12 +138,40 @@ func (c *Container) destroy() error {
 	if c.proc != nil {
 		c.proc.Wait() // reap our own child, if it is ours
 	}
-	mgr, err := cgctl.New(cgctl.Config{Path: c.rec.CgroupPath})
+	mgr, err := c.cgroup()
 	if err != nil {
-		return fmt.Errorf("cgroup %s: %w", c.rec.CgroupPath, err)
+		return err
 	}
 	if err := mgr.Destroy(); err != nil {
 		return fmt.Errorf("remove cgroup %s: %w", c.rec.CgroupPath, err)
 	}
 	return os.RemoveAll(c.dir())
+}
+
+// Pause freezes every process of a running container.
+func (c *Container) Pause() error {
+	switch st := c.Status(); st {
+	case Running:
+	case Paused:
+		return errors.New("container already paused")
+	default:
+		return ErrNotRunning
+	}
+	mgr, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	return mgr.Freeze()
+}
+
+// Resume thaws a paused container.
+func (c *Container) Resume() error {
+	if c.Status() != Paused {
+		return ErrNotPaused
+	}
+	mgr, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	return mgr.Thaw()
 }

@@ -61,7 +61,7 @@ func Run(root, id string, o CreateOpts) (code int, err error) {
 						sess.Resize()
 					}
 				default:
-					if err := c.Kill(s.(unix.Signal)); err != nil && !errors.Is(err, ErrNotRunning) {
+					if err := c.Kill(s.(unix.Signal), false); err != nil && !errors.Is(err, ErrNotRunning) {
 						fmt.Fprintf(os.Stderr, "hako: forward %v to %s: %v\n", s, id, err)
 					}
 				}

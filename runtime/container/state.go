@@ -13,6 +13,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"hako.dev/cgctl"
 )
 
 // Status is a container's state as the OCI runtime spec names it.
@@ -22,6 +24,7 @@ const (
 	Creating Status = "creating"
 	Created  Status = "created"
 	Running  Status = "running"
+	Paused   Status = "paused"
 	Stopped  Status = "stopped"
 )
 
@@ -156,7 +159,8 @@ func (c *Container) save() error {
 
 // Status derives the container's status from its init process: gone, a
 // zombie, or a pid reused by another process (other start time) all mean
-// stopped; alive with the exec fifo still present means created.
+// stopped; alive with the exec fifo still present means created; a frozen
+// cgroup means paused.
 func (c *Container) Status() Status {
 	if !c.initAlive() {
 		return Stopped
@@ -164,7 +168,20 @@ func (c *Container) Status() Status {
 	if _, err := os.Lstat(filepath.Join(c.dir(), fifoName)); err == nil {
 		return Created
 	}
+	if mgr, err := c.cgroup(); err == nil {
+		if frozen, err := mgr.Frozen(); err == nil && frozen {
+			return Paused
+		}
+	}
 	return Running
+}
+
+func (c *Container) cgroup() (cgctl.Manager, error) {
+	mgr, err := cgctl.New(cgctl.Config{Path: c.rec.CgroupPath})
+	if err != nil {
+		return nil, fmt.Errorf("cgroup %s: %w", c.rec.CgroupPath, err)
+	}
+	return mgr, nil
 }
 
 func (c *Container) initAlive() bool {
