@@ -23,6 +23,7 @@ build:
 	@mkdir -p $(BIN)
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/hako hako.dev/cmd/hako
 	CGO_ENABLED=1 $(GO) build -trimpath -o $(BIN)/nsrun hako.dev/cmd/nsrun
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/cgctl hako.dev/cmd/cgctl
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/testinit hako.dev/integration/testinit
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/mkbundle hako.dev/integration/cmd/mkbundle
 
@@ -35,6 +36,8 @@ verify lint:
 # (as root here and in CI) and skip only where the kernel refuses.
 test-unit:
 	$(GO) test -count=1 $$($(GO) list work | grep -v '^hako.dev/integration')
+	# The C pre-init stage's parser under AddressSanitizer, on the fuzz seeds.
+	$(GO) test -count=1 -asan hako.dev/nsenter/preinit
 
 # The same cgroup tests on a pure cgroup v2 kernel, in a qemu VM.
 test-v2:

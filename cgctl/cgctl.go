@@ -41,6 +41,8 @@ type Hierarchy struct {
 
 // Manager manages one cgroup across every hierarchy of the host.
 type Manager interface {
+	// Create makes the cgroup in every hierarchy, where it does not exist.
+	Create() error
 	// Apply creates the cgroup where it does not exist and moves pid into it.
 	Apply(pid int) error
 	// Set writes the given resource limits; fields left nil are not touched.

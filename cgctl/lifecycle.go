@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,16 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// Create makes the cgroup in every hierarchy.
+func (m *manager) Create() error {
+	for _, h := range m.hier {
+		if _, err := m.create(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Apply creates the cgroup in every hierarchy and writes pid into each
 // cgroup.procs. On v1, a new cpuset cgroup starts with empty cpuset.cpus and
@@ -113,6 +124,12 @@ const destroyTimeout = 5 * time.Second
 // rmdir fails with EBUSY while a task that has been killed is still on its
 // way out, so it retries for a while before giving up.
 func (m *manager) Destroy() error {
+	// Live processes keep every hierarchy busy: say so once, touch nothing.
+	if dir, _, ok := m.dir("pids"); ok {
+		if live := liveTasks(dir); len(live) > 0 {
+			return fmt.Errorf("remove cgroup %s: processes still inside: %s", m.path, strings.Join(live, " "))
+		}
+	}
 	var errs []error
 	for _, h := range m.hier {
 		if err := removeTree(filepath.Join(h.Dir, m.path)); err != nil {
@@ -145,6 +162,11 @@ func removeTree(dir string) error {
 		case err == nil, errors.Is(err, unix.ENOENT):
 			return nil
 		case errors.Is(err, unix.EBUSY) && time.Now().Before(deadline):
+			// Busy with tasks on their way out is worth waiting for;
+			// busy with live ones is not going to change.
+			if live := liveTasks(dir); len(live) > 0 {
+				return fmt.Errorf("remove cgroup %s: processes still inside: %s", dir, strings.Join(live, " "))
+			}
 			time.Sleep(delay)
 			delay = min(2*delay, 100*time.Millisecond)
 		case errors.Is(err, unix.ENOTEMPTY):
@@ -159,6 +181,25 @@ func removeTree(dir string) error {
 			return &os.PathError{Op: "rmdir", Path: dir, Err: err}
 		}
 	}
+}
+
+// liveTasks lists the pids in dir's cgroup.procs that are not zombies.
+func liveTasks(dir string) []string {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return nil
+	}
+	var live []string
+	for _, p := range strings.Fields(string(b)) {
+		st, err := os.ReadFile("/proc/" + p + "/stat")
+		if err != nil {
+			continue
+		}
+		if i := bytes.LastIndexByte(st, ')'); i > 0 && i+2 < len(st) && st[i+2] != 'Z' && st[i+2] != 'X' {
+			live = append(live, p)
+		}
+	}
+	return live
 }
 
 // writeFile writes one value to a cgroup control file. Control files exist

@@ -6,6 +6,7 @@ require (
 	github.com/opencontainers/runtime-spec v1.3.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/sys v0.50.0
+	hako.dev/cgctl v0.0.0
 	hako.dev/nsenter v0.0.0
 	hako.dev/runtime v0.0.0
 )
@@ -16,7 +17,6 @@ require (
 	github.com/moby/sys/capability v0.5.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
 	hako.dev/capset v0.0.0 // indirect
-	hako.dev/cgctl v0.0.0 // indirect
 	hako.dev/console v0.0.0 // indirect
 	hako.dev/rootfs v0.0.0 // indirect
 )

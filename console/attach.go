@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/containerd/console"
 )
@@ -49,10 +50,19 @@ func (s *Session) Resize() {
 	}
 }
 
-// Close waits until the container's output is drained, restores the
-// caller's terminal and closes the master.
+// drainTimeout bounds the wait for output once the program has exited: a
+// process it left behind may hold the terminal open indefinitely.
+const drainTimeout = 2 * time.Second
+
+// Close waits until the container's output is drained (or drainTimeout),
+// restores the caller's terminal and closes the master.
 func (s *Session) Close() error {
-	s.out.Wait()
+	done := make(chan struct{})
+	go func() { s.out.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(drainTimeout):
+	}
 	if s.current != nil {
 		s.current.Reset()
 	}

@@ -249,3 +249,22 @@ func TestKillAll(t *testing.T) {
 	}
 	e.mustHako("delete", id)
 }
+
+// Without a pid namespace of its own, a container's init may exit and
+// leave what it started running: delete ends those too.
+func TestDeleteKillsLeftovers(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("left")
+	e.mustHako("create", "--bundle", e.bundle([]string{"sh", "-c", "sleep 100 & exit 0"}, func(s *specs.Spec) {
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != specs.PIDNamespace {
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces = ns
+	}), id)
+	e.mustHako("start", id)
+	e.waitStatus(id, "stopped")
+	e.mustHako("delete", id)
+}

@@ -22,6 +22,7 @@ import (
 var (
 	hakoBin  string
 	nsrunBin string
+	cgctlBin string
 	probeBin string
 )
 
@@ -46,6 +47,7 @@ func run(m *testing.M) int {
 		for _, b := range []struct{ pkg, out, cgo string }{
 			{"hako.dev/cmd/hako", "hako", "1"}, // carries the C pre-init stage
 			{"hako.dev/cmd/nsrun", "nsrun", "1"},
+			{"hako.dev/cmd/cgctl", "cgctl", "0"},
 			{"./testinit", "testinit", "0"}, // static: runs inside containers
 		} {
 			pkg := b.pkg
@@ -58,6 +60,7 @@ func run(m *testing.M) int {
 		}
 	}
 	hakoBin, nsrunBin, probeBin = filepath.Join(dir, "hako"), filepath.Join(dir, "nsrun"), filepath.Join(dir, "testinit")
+	cgctlBin = filepath.Join(dir, "cgctl")
 	if _, err := os.Stat(fixture.Busybox); err != nil {
 		fmt.Fprintf(os.Stderr, "%s missing: run `make setup` (apt-get install busybox-static)\n", fixture.Busybox)
 		return 1

@@ -247,28 +247,40 @@ func TestUserNamespace(t *testing.T) {
 	}
 }
 
-// A rootfs whose /proc and /dev are symlinks to host directories: the
-// mounts land inside the rootfs, the host directories stay untouched.
+// A rootfs whose /proc or /dev is a symlink to a host directory: the
+// mounts land inside the rootfs, the host directories stay untouched. With
+// /proc elsewhere than /proc the container is refused (its masked paths
+// could not be trusted); a /dev elsewhere is just followed inside.
 func TestRootfsSymlinksStayInside(t *testing.T) {
 	e := newEnv(t)
-	hostProc, hostDev := t.TempDir(), t.TempDir()
-	bundle := e.bundle([]string{"sh", "-c", "ls /proc/self/status /dev/null >/dev/null && echo inside-ok"}, nil)
-	rootfs := filepath.Join(bundle, "rootfs")
-	for name, target := range map[string]string{"proc": hostProc, "dev": "../../../../../../../.." + hostDev} {
-		os.RemoveAll(filepath.Join(rootfs, name))
-		if err := os.Symlink(target, filepath.Join(rootfs, name)); err != nil {
-			t.Fatal(err)
-		}
+	for _, tc := range []struct {
+		name, entry, link string
+		wantErr           string
+	}{
+		{"dev_relative", "dev", "../../../../../../../..%s", ""},
+		{"dev_absolute", "dev", "%s", ""},
+		{"proc_absolute", "proc", "%s", "/proc in the container is not procfs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			host := t.TempDir()
+			bundle := e.bundle([]string{"sh", "-c", "ls /proc/self/status /dev/null >/dev/null && echo inside-ok"}, nil)
+			rootfs := filepath.Join(bundle, "rootfs")
+			os.RemoveAll(filepath.Join(rootfs, tc.entry))
+			if err := os.Symlink(fmt.Sprintf(tc.link, host), filepath.Join(rootfs, tc.entry)); err != nil {
+				t.Fatal(err)
+			}
+			before := e.snapshot()
+			r := e.hako("run", "--bundle", bundle, e.id(tc.name))
+			if tc.wantErr == "" && (r.code != 0 || !strings.Contains(r.stdout, "inside-ok")) {
+				t.Errorf("run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+			}
+			if tc.wantErr != "" && (r.code == 0 || !strings.Contains(r.stderr, tc.wantErr)) {
+				t.Errorf("run: exit %d, stderr %q; want %q", r.code, r.stderr, tc.wantErr)
+			}
+			if ents, _ := os.ReadDir(host); len(ents) != 0 {
+				t.Errorf("host directory %s written through a symlink: %v", host, ents)
+			}
+			e.sameAs(before)
+		})
 	}
-	before := e.snapshot()
-	r := e.hako("run", "--bundle", bundle, e.id("symlinks"))
-	if r.code != 0 || !strings.Contains(r.stdout, "inside-ok") {
-		t.Errorf("run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
-	}
-	for _, d := range []string{hostProc, hostDev} {
-		if ents, _ := os.ReadDir(d); len(ents) != 0 {
-			t.Errorf("host directory %s written through a symlink: %v", d, ents)
-		}
-	}
-	e.sameAs(before)
 }

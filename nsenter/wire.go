@@ -145,6 +145,7 @@ func Decode(b []byte) (*Request, error) {
 	}
 	count := int(le.Uint16(b[6:]))
 	r := &Request{}
+	seenNew, seenFlags := false, false
 	off := 8
 	for i := 0; i < count; i++ {
 		if off+4 > len(b) {
@@ -159,9 +160,10 @@ func Decode(b []byte) (*Request, error) {
 		off += (n + 3) &^ 3
 		switch typ {
 		case attrNew:
-			if n != 4 {
+			if n != 4 || seenNew {
 				return nil, errors.New("decode namespace request: bad new-namespaces attribute")
 			}
+			seenNew = true
 			flags := le.Uint32(v)
 			for _, k := range Kinds {
 				if flags&k.Flag() != 0 {
@@ -202,7 +204,7 @@ func Decode(b []byte) (*Request, error) {
 			}
 			r.TimeOffsets = append(r.TimeOffsets, TimeOffset{Clock: c, Seconds: int64(le.Uint64(v[4:])), Nanos: int64(le.Uint64(v[12:]))})
 		case attrOOMAdj:
-			if n != 4 {
+			if n != 4 || r.OOMScoreAdj != nil {
 				return nil, errors.New("decode namespace request: bad oom_score_adj attribute")
 			}
 			adj := int(int32(le.Uint32(v)))
@@ -216,9 +218,10 @@ func Decode(b []byte) (*Request, error) {
 				return nil, errors.New("decode namespace request: bad exec attribute")
 			}
 		case attrFlags:
-			if n != 4 || le.Uint32(v)&^(flagFork|flagMountProc) != 0 {
+			if n != 4 || seenFlags || le.Uint32(v)&^(flagFork|flagMountProc) != 0 {
 				return nil, errors.New("decode namespace request: bad flags attribute")
 			}
+			seenFlags = true
 			r.Fork = le.Uint32(v)&flagFork != 0
 			r.MountProc = le.Uint32(v)&flagMountProc != 0
 		default:

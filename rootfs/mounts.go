@@ -64,22 +64,36 @@ func bindMount(root *os.File, c Config, source, dest string, o mountOpts) error 
 		return &MountError{Op: "bind", Source: source, Target: target.Name(), Flags: flags, Err: err}
 	}
 	if extra := o.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); extra != 0 {
-		if err := remount(root, dest, extra|unix.MS_BIND); err != nil {
+		if err := remount(root, dest, extra|unix.MS_BIND, o.clear); err != nil {
 			return err
 		}
 	}
 	return propagate(root, dest, o.propagation)
 }
 
+// atimeFlags are the mutually exclusive access-time modes.
+const atimeFlags = unix.MS_NOATIME | unix.MS_RELATIME | unix.MS_STRICTATIME
+
 // remount changes the flags of the mount now at dest. It is opened afresh:
-// the fd used to mount still points at the directory underneath.
-func remount(root *os.File, dest string, flags uintptr) error {
+// the fd used to mount still points at the directory underneath. The
+// mount's current nosuid, nodev, noexec and access-time flags are kept
+// unless the config cleared them or chose another atime mode: a remount
+// drops whatever it does not repeat, and inside a user namespace the
+// kernel refuses to drop flags locked by the parent.
+func remount(root *os.File, dest string, flags, clear uintptr) error {
 	t, err := openIn(root, dest, unix.O_PATH)
 	if err != nil {
 		return err
 	}
 	defer t.Close()
-	flags |= unix.MS_REMOUNT
+	keep, err := currentFlags(t)
+	if err != nil {
+		return err
+	}
+	if flags&atimeFlags != 0 {
+		keep &^= atimeFlags
+	}
+	flags |= keep&^clear | unix.MS_REMOUNT
 	if err := unix.Mount("", procPath(t), "", flags, ""); err != nil {
 		return &MountError{Op: "remount", Target: t.Name(), Flags: flags, Err: err}
 	}
@@ -161,7 +175,7 @@ func mountCgroups(root *os.File, c Config, dest string, o mountOpts) error {
 		}
 	}
 	if flags&unix.MS_RDONLY != 0 {
-		return remount(root, dest, flags)
+		return remount(root, dest, flags, o.clear)
 	}
 	return nil
 }

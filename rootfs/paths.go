@@ -8,23 +8,39 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lockedFlags are the flags a remount must repeat: the kernel refuses to
-// drop them from a mount that inherited them across a user namespace, and
-// dropping them silently would loosen the mount anyway.
-const lockedFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
-	unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME
-
 func openRoot() (*os.File, error) {
 	return os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }
 
-// currentFlags reads the flags of the mount f is on.
+// currentFlags reads the locked flags of the mount f is on, as mount(2)
+// flags: statfs(2) reports them as ST_* bits, which mostly differ.
 func currentFlags(f *os.File) (uintptr, error) {
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
 		return 0, &os.PathError{Op: "statfs", Path: f.Name(), Err: err}
 	}
-	return uintptr(st.Flags) & lockedFlags, nil
+	return statfsToMount(uint64(st.Flags)), nil
+}
+
+func statfsToMount(st uint64) uintptr {
+	var ms uintptr
+	for _, m := range []struct {
+		st uint64
+		ms uintptr
+	}{
+		{unix.ST_NOSUID, unix.MS_NOSUID}, {unix.ST_NODEV, unix.MS_NODEV}, {unix.ST_NOEXEC, unix.MS_NOEXEC},
+		{unix.ST_NOATIME, unix.MS_NOATIME}, {unix.ST_NODIRATIME, unix.MS_NODIRATIME}, {unix.ST_RELATIME, unix.MS_RELATIME},
+	} {
+		if st&m.st != 0 {
+			ms |= m.ms
+		}
+	}
+	// Neither noatime nor relatime: strictatime, which a remount without
+	// it would turn into the default relatime.
+	if st&(unix.ST_NOATIME|unix.ST_RELATIME) == 0 {
+		ms |= unix.MS_STRICTATIME
+	}
+	return ms
 }
 
 // readonlyPath makes p read-only by binding it onto itself and remounting

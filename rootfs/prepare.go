@@ -97,6 +97,18 @@ func Prepare(c Config) error {
 // Finish applies linux.maskedPaths, linux.readonlyPaths and root.readonly
 // to the current root, after Prepare.
 func Finish(spec *specs.Spec) error {
+	work := spec.Root != nil && spec.Root.Readonly
+	if spec.Linux != nil {
+		work = work || len(spec.Linux.ReadonlyPaths)+len(spec.Linux.MaskedPaths) > 0
+	}
+	if !work {
+		return nil
+	}
+	// Every step goes through /proc/self/fd: it must be a real procfs,
+	// not whatever the image put at /proc.
+	if err := checkProc(); err != nil {
+		return err
+	}
 	root, err := openRoot()
 	if err != nil {
 		return err
@@ -116,6 +128,18 @@ func Finish(spec *specs.Spec) error {
 	}
 	if spec.Root != nil && spec.Root.Readonly {
 		return remountReadonly(root, "/")
+	}
+	return nil
+}
+
+func checkProc() error {
+	var st unix.Statfs_t
+	fi, err := os.Lstat("/proc")
+	if err == nil && fi.IsDir() {
+		err = unix.Statfs("/proc", &st)
+	}
+	if err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+		return errors.New("/proc in the container is not procfs: masked and read-only paths need the config to mount proc at /proc")
 	}
 	return nil
 }

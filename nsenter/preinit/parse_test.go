@@ -33,6 +33,10 @@ func TestParseAgreesWithDecode(t *testing.T) {
 		"truncated": good[:len(good)-1],
 		"count":     long,
 		"trailing":  append(append([]byte{}, good...), 1, 2, 3, 4),
+		// The last attribute unpadded, then a claim of one more: the
+		// padding takes the offset past the end (found by review).
+		"padding_past_end": []byte("HKNS\x01\x00\x02\x00\x02\x00\x05\x00\x00\x00\x02\x00x"),
+		"flags_twice":      []byte("HKNS\x01\x00\x02\x00\x06\x00\x04\x00\x01\x00\x00\x00\x06\x00\x04\x00\x02\x00\x00\x00"),
 	}
 	for name, b := range cases {
 		cerr := parse(b)

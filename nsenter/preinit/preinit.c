@@ -103,18 +103,21 @@ int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char 
 	unsigned count = rd16(b + 6);
 	size_t off = 8;
 	for (unsigned i = 0; i < count; i++) {
-		if (n - off < 4)
+		// off may pass n by the padding of the previous attribute: check
+		// it before subtracting, or the unsigned difference wraps.
+		if (off > n || n - off < 4)
 			return perr(err, errlen, "truncated attribute header");
 		uint16_t type = rd16(b + off), len = rd16(b + off + 2);
 		off += 4;
-		if (n - off < len)
+		if (off > n || n - off < len)
 			return perr(err, errlen, "truncated attribute");
 		const uint8_t *v = b + off;
 		off += (len + 3u) & ~3u;
 		switch (type) {
 		case ATTR_NEW: {
-			if (len != 4)
+			if (len != 4 || r->has_new)
 				return perr(err, errlen, "bad new-namespaces attribute");
+			r->has_new = 1;
 			uint32_t flags = rd32(v), known = 0;
 			for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 				known |= kinds[k].flag;
@@ -153,7 +156,7 @@ int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char 
 			break;
 		}
 		case ATTR_OOM:
-			if (len != 4)
+			if (len != 4 || r->has_oom)
 				return perr(err, errlen, "bad oom_score_adj attribute");
 			r->has_oom = 1;
 			r->oom = (int32_t)rd32(v);
@@ -174,9 +177,10 @@ int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char 
 			break;
 		}
 		case ATTR_FLAGS:
-			if (len != 4 || (rd32(v) & ~(uint32_t)(HAKO_FLAG_FORK | HAKO_FLAG_MOUNT_PROC)))
+			if (len != 4 || r->has_flags || (rd32(v) & ~(uint32_t)(HAKO_FLAG_FORK | HAKO_FLAG_MOUNT_PROC)))
 				return perr(err, errlen, "bad flags attribute");
-			r->flags |= rd32(v);
+			r->has_flags = 1;
+			r->flags = rd32(v);
 			break;
 		default:
 			return perr(err, errlen, "unknown attribute type");
@@ -228,14 +232,11 @@ static void send_pid(pid_t pid)
 	send_msg(MSG_PID, &p, 4);
 }
 
-static void write_file(const char *path, const char *data, const char *what)
+static void write_fd(int fd, const char *data, const char *what)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail("%s: open %s", what, path);
 	size_t n = strlen(data);
 	if (write(fd, data, n) != (ssize_t)n)
-		fail("%s: write %s", what, path);
+		fail("%s", what);
 	close(fd);
 }
 
@@ -257,7 +258,7 @@ __attribute__((constructor)) static void hako_preinit(void)
 		_exit(1);
 	uint32_t type;
 	memcpy(&type, buf, 4);
-	if (n < 4 || type != MSG_REQUEST) {
+	if (n < 4 || type != MSG_REQUEST) { // (a short packet leaves zeroes: no type matches)
 		errno = EPROTO;
 		fail("read namespace request");
 	}
@@ -269,7 +270,14 @@ __attribute__((constructor)) static void hako_preinit(void)
 	}
 
 	// Open everything first: once a mount namespace is joined, paths
-	// name other files.
+	// name other files, and a container's /proc may be anything it likes
+	// (CVE-2025-52881): our own /proc files are opened here, in the
+	// caller's mount namespace, and written to later.
+	int oom_fd = -1, timens_fd = -1;
+	if (req.has_oom && (oom_fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)) < 0)
+		fail("set oom_score_adj: open /proc/self/oom_score_adj");
+	if (req.ntime > 0 && (timens_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
+		fail("set time namespace offsets: open /proc/self/timens_offsets");
 	int fds[HAKO_MAX_JOIN];
 	uint32_t joined = 0;
 	for (int i = 0; i < req.njoin; i++) {
@@ -293,7 +301,7 @@ __attribute__((constructor)) static void hako_preinit(void)
 		if (n <= 0)
 			_exit(1);
 		memcpy(&type, buf, 4);
-		if (type != MSG_MAPS_DONE) {
+		if (n < 4 || type != MSG_MAPS_DONE) {
 			errno = EPROTO;
 			fail("wait for uid/gid maps");
 		}
@@ -325,12 +333,12 @@ __attribute__((constructor)) static void hako_preinit(void)
 				 (long long)req.time[i].sec, (long long)req.time[i].nsec);
 			strcat(offs, line);
 		}
-		write_file("/proc/self/timens_offsets", offs, "set time namespace offsets");
+		write_fd(timens_fd, offs, "set time namespace offsets");
 	}
 	if (req.has_oom) {
 		char v[16];
 		snprintf(v, sizeof(v), "%d", req.oom);
-		write_file("/proc/self/oom_score_adj", v, "set oom_score_adj");
+		write_fd(oom_fd, v, "set oom_score_adj");
 	}
 
 	if ((req.flags & HAKO_FLAG_FORK) || ((req.new_flags | joined) & (CLONE_NEWPID | CLONE_NEWTIME))) {

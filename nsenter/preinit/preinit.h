@@ -13,6 +13,7 @@
 #define HAKO_FLAG_MOUNT_PROC 2
 
 struct hako_request {
+	int has_new, has_flags;
 	uint32_t new_flags;
 	int njoin;
 	struct {

@@ -84,10 +84,13 @@ func TestValidate(t *testing.T) {
 		}, `unknown clock "realtime"`},
 		{"maps_without_userns", func(s *specs.Spec) {
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{Size: 1}}
-		}, "need a user namespace"},
+		}, "need a new user namespace"},
+		{"join_userns_without_maps", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: "/proc/1/ns/user"})
+		}, ""},
 		{"userns_without_maps", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-		}, "needs uidMappings and gidMappings"},
+		}, "a new user namespace needs uidMappings and gidMappings"},
 		{"hostname_without_uts", func(s *specs.Spec) {
 			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.MountNamespace}}
 		}, "hostname needs a uts namespace"},

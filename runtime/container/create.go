@@ -217,16 +217,23 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	case msg.Type != msgReady:
 		return nil, fmt.Errorf("container init sent %q, want %q", msg.Type, msgReady)
 	}
+	wantFds := 0
 	if spec.Process.Terminal {
-		if len(fds) != 1 {
-			return nil, errors.New("container init sent no terminal")
+		wantFds = 1
+	}
+	if len(fds) != wantFds {
+		for _, fd := range fds {
+			unix.Close(fd)
 		}
+		return nil, fmt.Errorf("container init sent %d descriptors, want the terminal's only", len(fds))
+	}
+	if spec.Process.Terminal {
 		master := os.NewFile(uintptr(fds[0]), "/dev/ptmx")
 		if o.ConsoleSocket != "" {
 			err = console.Send(o.ConsoleSocket, master)
 			master.Close()
-		} else {
-			err = o.terminal(master)
+		} else if err = o.terminal(master); err != nil {
+			master.Close()
 		}
 		if err != nil {
 			return nil, err
@@ -246,7 +253,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		Created:     time.Now().UTC(),
 		Annotations: spec.Annotations,
 		CgroupPath:  cgPath,
-		PidNS:       hasNS(spec, specs.PIDNamespace),
+		PidNS:       newNS(spec, specs.PIDNamespace),
 		Owner:       owner(),
 	}, proc: proc}
 	if err := c.save(); err != nil {
@@ -302,6 +309,9 @@ func nsRequest(spec *specs.Spec) *nsenter.Request {
 	for _, m := range spec.Linux.GIDMappings {
 		r.GIDMap = append(r.GIDMap, nsenter.IDMap{Inside: m.ContainerID, Outside: m.HostID, Size: m.Size})
 	}
+	// Written by the C stage through a /proc it opened before entering
+	// any namespace, not through the container's.
+	r.OOMScoreAdj = spec.Process.OOMScoreAdj
 	for _, c := range []nsenter.Clock{nsenter.Monotonic, nsenter.Boottime} {
 		if o, ok := spec.Linux.TimeOffsets[string(c)]; ok {
 			r.TimeOffsets = append(r.TimeOffsets, nsenter.TimeOffset{Clock: c, Seconds: o.Secs, Nanos: int64(o.Nanosecs)})
@@ -367,6 +377,17 @@ func cgroupMounts(m cgctl.Manager) []rootfs.CgroupMount {
 		out = append(out, cm)
 	}
 	return out
+}
+
+// newNS tells whether the config creates a namespace of type t (rather
+// than joining one or sharing the host's).
+func newNS(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t && ns.Path == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func hasNS(spec *specs.Spec, t specs.LinuxNamespaceType) bool {

@@ -32,6 +32,11 @@ const (
 // program. Init never returns.
 func Init() {
 	runtime.LockOSThread()
+	// Until it execs the program, this process is hako's own binary inside
+	// the container: non-dumpable, no other process (say, one sharing its
+	// pid namespace) may open /proc/<pid>/exe or its memory (CVE-2019-5736).
+	// execve(2) makes the program dumpable again.
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	sock := os.NewFile(initSockFd, "sync")
 	var cfg initConfig
 	if _, err := recv(sock, &cfg); err != nil {
@@ -90,11 +95,6 @@ func setup(cfg *initConfig, sock *os.File) (string, error) {
 	}
 	if err := setRlimits(proc.Rlimits); err != nil {
 		return "", err
-	}
-	if proc.OOMScoreAdj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*proc.OOMScoreAdj)), 0); err != nil {
-			return "", fmt.Errorf("set oom_score_adj: %w", err)
-		}
 	}
 	path, err := lookPath(proc)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"hako.dev/cgctl"
 )
 
 // Kill sends sig to the container's init through a verified pidfd (never
@@ -78,6 +80,13 @@ func ParseSignal(s string) (unix.Signal, error) {
 func (c *Container) Delete(force bool) error {
 	switch st := c.Status(); st {
 	case Stopped:
+		// Its init is gone; without a pid namespace of its own, what it
+		// started may not be.
+		if !c.rec.PidNS {
+			if mgr, err := c.cgroup(); err == nil {
+				killAndWait(mgr)
+			}
+		}
 	case Created:
 		if err := c.killAll(); err != nil {
 			return err
@@ -112,7 +121,7 @@ func (c *Container) killAll() error {
 	// and a paused (frozen) container's processes die only once thawed.
 	if mgr, err := c.cgroup(); err == nil {
 		if !c.rec.PidNS {
-			mgr.Kill(unix.SIGKILL)
+			killAndWait(mgr)
 		}
 		mgr.Thaw()
 	}
@@ -143,9 +152,22 @@ func (c *Container) destroy() error {
 		return err
 	}
 	if err := mgr.Destroy(); err != nil {
-		return fmt.Errorf("remove cgroup %s: %w", c.rec.CgroupPath, err)
+		return err
 	}
 	return os.RemoveAll(c.dir())
+}
+
+// killAndWait SIGKILLs everything in the cgroup (thawing it, since frozen
+// tasks act on no signal) and waits a while for it to empty.
+func killAndWait(mgr cgctl.Manager) {
+	mgr.Kill(unix.SIGKILL)
+	mgr.Thaw()
+	for i := 0; i < 500; i++ {
+		if pids, err := mgr.Pids(); err != nil || len(pids) == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Pause freezes every process of a running container.

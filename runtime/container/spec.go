@@ -86,11 +86,12 @@ func validate(s *specs.Spec) error {
 	if !mnt {
 		return errors.New("config: a mount namespace is required to set up the root filesystem")
 	}
-	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !seen[specs.UserNamespace] {
-		return errors.New("config: uidMappings/gidMappings need a user namespace")
+	newUser := newNS(s, specs.UserNamespace)
+	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !newUser {
+		return errors.New("config: uidMappings/gidMappings need a new user namespace (a joined one has its maps)")
 	}
-	if seen[specs.UserNamespace] && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
-		return errors.New("config: a user namespace needs uidMappings and gidMappings")
+	if newUser && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
+		return errors.New("config: a new user namespace needs uidMappings and gidMappings")
 	}
 	if len(s.Linux.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
 		return errors.New("config: timeOffsets need a time namespace")

@@ -56,8 +56,8 @@ type record struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Owner       string            `json:"owner"`
 	CgroupPath  string            `json:"cgroupPath"`
-	// PidNS is true when the container has its own pid namespace, so that
-	// killing its init kills every process in it.
+	// PidNS is true when the container created its own pid namespace, so
+	// that killing its init kills every process in it.
 	PidNS bool `json:"pidNamespace"`
 }
 
