@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -240,6 +241,13 @@ func TestApplyAndDestroy(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(pids, []int{42}) {
 		t.Errorf("Pids() = %v, %v", pids, err)
 	}
+	// A live process in it: Destroy refuses at once, naming it.
+	os.WriteFile(filepath.Join(root, "pids/hako/a/cgroup.procs"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	if err := m.Destroy(); err == nil || !strings.Contains(err.Error(), "processes still inside: "+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("Destroy() with a live process = %v", err)
+	}
+	// Emptied, as the kernel empties it when its processes exit.
+	os.WriteFile(filepath.Join(root, "pids/hako/a/cgroup.procs"), nil, 0o644)
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
