@@ -174,6 +174,7 @@ func TestSetErrors(t *testing.T) {
 		{"v1 unified keys", Legacy, &specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}}, "no cgroup v2 hierarchy"},
 		{"missing controller", Hybrid, &specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: new(uint32)}}, "controller net_cls is not available"},
 		{"bad device type", Hybrid, &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x"}}}, `unknown type "x"`},
+		{"bad pagesize", Hybrid, &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "../x"}}}, `bad page size "../x"`},
 		{"v1 idle", Hybrid, &specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: i64(1)}}, "no cpu.idle"},
 	}
 	for _, tc := range tests {

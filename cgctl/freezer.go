@@ -22,10 +22,8 @@ func (m *manager) freezerDir() (dir string, v2 bool, err error) {
 	if d, h, ok := m.dir("freezer"); ok && !h.Unified {
 		return d, false, nil
 	}
-	for _, h := range m.hier {
-		if h.Unified {
-			return filepath.Join(h.Dir, m.path), true, nil
-		}
+	if dir, _, ok := m.unified(); ok {
+		return dir, true, nil
 	}
 	return "", false, errors.New("no freezer: neither a v1 freezer hierarchy nor cgroup2 is mounted")
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,19 +15,10 @@ import (
 // process is signalled, and it is thawed again (the signals are delivered
 // then).
 func (m *manager) Kill(sig unix.Signal) error {
-	if sig == unix.SIGKILL {
-		for _, h := range m.hier {
-			if !h.Unified {
-				continue
-			}
-			dir := filepath.Join(h.Dir, m.path)
-			err := writeFile(dir, "cgroup.kill", "1")
-			if err == nil {
-				return nil
-			}
-			if !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
+	if dir, _, ok := m.unified(); ok && sig == unix.SIGKILL {
+		err := writeFile(dir, "cgroup.kill", "1")
+		if err == nil || !errors.Is(err, os.ErrNotExist) {
+			return err
 		}
 	}
 	frozen := m.Freeze() == nil

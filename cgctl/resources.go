@@ -3,6 +3,7 @@ package cgctl
 import (
 	"errors"
 	"fmt"
+	"regexp"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -213,13 +214,21 @@ func blkioWrites(b *specs.LinuxBlockIO, v2 bool) ([]write, error) {
 	return ws, nil
 }
 
+// blkioToIOWeight maps 10..1000 onto 1..10000 (values outside clamp).
 func blkioToIOWeight(w uint64) uint64 {
+	w = min(max(w, 10), 1000)
 	return 1 + (w-10)*9999/990
 }
+
+// validPagesize is a hugetlb size as the kernel names its files: 2MB, 1GB.
+var validPagesize = regexp.MustCompile(`^[0-9]+[KMG]B$`)
 
 func hugetlbWrites(hs []specs.LinuxHugepageLimit, v2 bool) ([]write, error) {
 	var ws []write
 	for _, h := range hs {
+		if !validPagesize.MatchString(h.Pagesize) {
+			return nil, fmt.Errorf("set hugepage limit: bad page size %q (want e.g. 2MB, 1GB)", h.Pagesize)
+		}
 		if v2 {
 			ws = append(ws, write{"hugetlb", "hugetlb." + h.Pagesize + ".max", utoa(h.Limit)})
 		} else {

@@ -33,6 +33,9 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 	enabled := map[string]bool{}
 	for _, w := range ws {
 		dir, h, ok := m.dir(w.controller)
+		if w.controller == "cgroup" { // cgroup.* core files of cgroup2 need no controller
+			dir, h, ok = m.unified()
+		}
 		if !ok {
 			return fmt.Errorf("set %s: controller %s is not available on this host", w.file, w.controller)
 		}
@@ -47,6 +50,15 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 		}
 	}
 	return nil
+}
+
+func (m *manager) unified() (string, *Hierarchy, bool) {
+	for i := range m.hier {
+		if m.hier[i].Unified {
+			return filepath.Join(m.hier[i].Dir, m.path), &m.hier[i], true
+		}
+	}
+	return "", nil, false
 }
 
 // enable writes "+controller" to cgroup.subtree_control from the root down
