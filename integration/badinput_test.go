@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -221,5 +222,35 @@ func TestJSONLogError(t *testing.T) {
 	}
 	if last.Level != "error" || last.Time == "" || !strings.Contains(last.Msg, "container does not exist") {
 		t.Errorf("last log line = %+v", last)
+	}
+}
+
+// A create killed half-way (by a client's timeout, say) leaves a first
+// record naming its cgroup; delete cleans up from it. Simulated here by
+// turning a real container's record back into that first record, with a
+// creator that is gone.
+func TestDeleteHalfCreated(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("half")
+	e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, nil), id)
+	gone := exec.Command("true")
+	gone.Run()
+	p := filepath.Join(e.root, id, "state.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	json.Unmarshal(b, &rec)
+	rec["pid"], rec["startTime"], rec["creator"], rec["creatorStart"] = 0, 0, gone.Process.Pid, 1
+	b, _ = json.Marshal(rec)
+	os.WriteFile(p, b, 0o644)
+	if st := e.state(id); st.Status != "stopped" {
+		t.Errorf("status of a record whose creator died = %q, want stopped", st.Status)
+	}
+	// Its init is still there, in its cgroup: delete must end it too.
+	e.mustHako("delete", id)
+	if left := e.leftovers(); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }

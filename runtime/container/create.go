@@ -129,6 +129,19 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	u.add(func() { os.RemoveAll(dir) })
+	// A first record, before anything else exists, so that a create killed
+	// half-way (a client's timeout) leaves something `delete` can act on.
+	self, _, err := procStat(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
+	c = &Container{root: root, rec: record{
+		ID: id, Bundle: bundle, Rootfs: rootfsPath, Created: time.Now().UTC(), Annotations: spec.Annotations,
+		CgroupPath: cgPath, Owner: owner(), Creator: os.Getpid(), CreatorStart: self,
+	}}
+	if err := c.save(); err != nil {
+		return nil, fmt.Errorf("save state: %w", err)
+	}
 
 	mgr, err := cgctl.New(cgctl.Config{Path: cgPath})
 	if err != nil {
@@ -244,18 +257,10 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read start time of container init: %w", err)
 	}
-	c = &Container{root: root, rec: record{
-		ID:          id,
-		Pid:         pid,
-		StartTime:   start,
-		Bundle:      bundle,
-		Rootfs:      rootfsPath,
-		Created:     time.Now().UTC(),
-		Annotations: spec.Annotations,
-		CgroupPath:  cgPath,
-		PidNS:       newNS(spec, specs.PIDNamespace),
-		Owner:       owner(),
-	}, proc: proc}
+	c.rec.Pid, c.rec.StartTime = pid, start
+	c.rec.PidNS = newNS(spec, specs.PIDNamespace)
+	c.rec.Creator, c.rec.CreatorStart = 0, 0
+	c.proc = proc
 	if err := c.save(); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
 	}

@@ -79,11 +79,21 @@ func ParseSignal(s string) (unix.Signal, error) {
 // processes are gone.
 func (c *Container) Delete(force bool) error {
 	switch st := c.Status(); st {
+	case Creating:
+		if !force {
+			return fmt.Errorf("cannot delete container %s that is still being created", c.rec.ID)
+		}
+		if p, err := os.FindProcess(c.rec.Creator); err == nil {
+			p.Kill()
+		}
+		if mgr, err := c.cgroup(); err == nil {
+			killAndWait(mgr)
+		}
 	case Stopped:
-		// Its init is gone; without a pid namespace of its own, what it
-		// started may not be.
-		if !c.rec.PidNS {
-			if mgr, err := c.cgroup(); err == nil {
+		// Its init is gone; what it started may not be (without a pid
+		// namespace of its own, or left by a create that died half-way).
+		if mgr, err := c.cgroup(); err == nil {
+			if pids, err := mgr.Pids(); err == nil && len(pids) > 0 {
 				killAndWait(mgr)
 			}
 		}

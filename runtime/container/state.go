@@ -59,6 +59,11 @@ type record struct {
 	// PidNS is true when the container created its own pid namespace, so
 	// that killing its init kills every process in it.
 	PidNS bool `json:"pidNamespace"`
+	// Creator and CreatorStart name the `hako create` process while it is
+	// at work (Pid is 0 then): if it dies half-way, the record it left
+	// still lets `delete` find and remove what it made.
+	Creator      int    `json:"creator,omitempty"`
+	CreatorStart uint64 `json:"creatorStart,omitempty"`
 }
 
 const (
@@ -162,6 +167,12 @@ func (c *Container) save() error {
 // stopped; alive with the exec fifo still present means created; a frozen
 // cgroup means paused.
 func (c *Container) Status() Status {
+	if c.rec.Pid == 0 && c.rec.Creator != 0 {
+		if start, state, err := procStat(c.rec.Creator); err == nil && start == c.rec.CreatorStart && state != 'Z' {
+			return Creating
+		}
+		return Stopped // its creator died half-way
+	}
 	if !c.initAlive() {
 		return Stopped
 	}
