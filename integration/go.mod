@@ -11,6 +11,7 @@ require (
 
 require (
 	github.com/moby/sys/capability v0.5.0 // indirect
+	github.com/moby/sys/mountinfo v0.7.3 // indirect
 	hako.dev/capset v0.0.0 // indirect
 	hako.dev/cgctl v0.0.0 // indirect
 	hako.dev/console v0.0.0 // indirect

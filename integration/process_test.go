@@ -284,3 +284,21 @@ func TestRootfsSymlinksStayInside(t *testing.T) {
 		})
 	}
 }
+
+// rootfsPropagation shared: the container still starts (pivot_root needs
+// a private parent) and none of its mounts reach the host.
+func TestRootfsPropagationShared(t *testing.T) {
+	e := newEnv(t)
+	for _, prop := range []string{"rshared", "shared", "rprivate", "slave"} {
+		t.Run(prop, func(t *testing.T) {
+			before := e.snapshot()
+			out := e.runProbe("prop-"+prop, []string{"sh", "-c", "echo ok"}, func(s *specs.Spec) {
+				s.Linux.RootfsPropagation = prop
+			})
+			if out != "ok\n" {
+				t.Errorf("output %q", out)
+			}
+			e.sameAs(before)
+		})
+	}
+}

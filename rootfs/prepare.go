@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -63,6 +64,14 @@ func Prepare(c Config) error {
 	}
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return &MountError{Op: "propagate", Target: "/", Flags: prop, Err: err}
+	}
+	if prop&unix.MS_SHARED != 0 {
+		// A shared "/" would carry the rootfs bind and every mount under
+		// it to the host, and pivot_root refuses a shared parent anyway:
+		// the mount holding the rootfs goes private (runc does the same).
+		if err := parentPrivate(c.Rootfs); err != nil {
+			return err
+		}
 	}
 	// pivot_root(2) needs the new root to be a mount point.
 	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -128,6 +137,28 @@ func Finish(spec *specs.Spec) error {
 	}
 	if spec.Root != nil && spec.Root.Readonly {
 		return remountReadonly(root, "/")
+	}
+	return nil
+}
+
+// parentPrivate makes the mount that contains path private. It reads
+// mountinfo, once, and only for shared propagation.
+func parentPrivate(path string) error {
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
+	if err != nil {
+		return fmt.Errorf("find the mount of %s: %w", path, err)
+	}
+	var parent string
+	for _, m := range mounts {
+		if len(m.Mountpoint) > len(parent) {
+			parent = m.Mountpoint
+		}
+	}
+	if parent == "" {
+		return fmt.Errorf("find the mount of %s: none", path)
+	}
+	if err := unix.Mount("", parent, "", unix.MS_PRIVATE, ""); err != nil {
+		return &MountError{Op: "propagate", Target: parent, Flags: unix.MS_PRIVATE, Err: err}
 	}
 	return nil
 }

@@ -13,7 +13,10 @@ require (
 	hako.dev/rootfs v0.0.0
 )
 
-require github.com/moby/sys/capability v0.5.0 // indirect
+require (
+	github.com/moby/sys/capability v0.5.0 // indirect
+	github.com/moby/sys/mountinfo v0.7.3 // indirect
+)
 
 replace (
 	hako.dev/capset => ../capset
