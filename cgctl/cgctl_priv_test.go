@@ -205,3 +205,27 @@ func TestPrivSetRefusalIsClear(t *testing.T) {
 		t.Errorf("kernel refusal not reported with the file and value: %v", err)
 	}
 }
+
+// Raising memory and memory+swap together: v1 wants memsw raised first;
+// an update in either direction just works.
+func TestPrivMemoryUpdateOrder(t *testing.T) {
+	m := realManager(t)
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	set := func(limit, swap int64) error {
+		return m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit, Swap: &swap}})
+	}
+	if err := set(64<<20, 128<<20); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			t.Skip("no swap accounting on this kernel")
+		}
+		t.Fatal(err)
+	}
+	if err := set(256<<20, 512<<20); err != nil {
+		t.Errorf("raise both: %v", err)
+	}
+	if err := set(32<<20, 64<<20); err != nil {
+		t.Errorf("lower both: %v", err)
+	}
+}

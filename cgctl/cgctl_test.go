@@ -207,10 +207,10 @@ func TestDevicesV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []write{
-		{"devices", "devices.deny", "a"},
-		{"devices", "devices.deny", "a *:* rwm"},
-		{"devices", "devices.allow", "c 1:3 rwm"},
-		{"devices", "devices.allow", "c 136:* rw"},
+		wr("devices", "devices.deny", "a"),
+		wr("devices", "devices.deny", "a *:* rwm"),
+		wr("devices", "devices.allow", "c 1:3 rwm"),
+		wr("devices", "devices.allow", "c 136:* rw"),
 	}
 	if !reflect.DeepEqual(plan, want) {
 		t.Errorf("plan = %v, want %v", plan, want)
@@ -264,5 +264,58 @@ func TestSharesToWeight(t *testing.T) {
 		if got := SharesToWeight(in); got != want {
 			t.Errorf("SharesToWeight(%d) = %d, want %d", in, got, want)
 		}
+	}
+}
+
+func TestSetMoreFields(t *testing.T) {
+	root := fakeTree(t, Hybrid, "/m", "memory.kmem.limit_in_bytes", "memory.kmem.tcp.limit_in_bytes",
+		"memory.use_hierarchy", "memory.usage_in_bytes", "memory.limit_in_bytes", "hugetlb.1GB.max")
+	os.WriteFile(filepath.Join(root, "memory/m/memory.usage_in_bytes"), []byte("5000\n"), 0o644)
+	m, err := New(Config{Root: root, Path: "/m", Mode: Hybrid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, tcp, yes := int64(1<<20), int64(2<<20), true
+	err = m.Set(&specs.LinuxResources{
+		Memory:         &specs.LinuxMemory{Kernel: &k, KernelTCP: &tcp, UseHierarchy: &yes},
+		HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "1GB", Limit: 1 << 30}}, // no .rsvd file: skipped
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string]string{
+		"memory/m/memory.kmem.limit_in_bytes":     "1048576",
+		"memory/m/memory.kmem.tcp.limit_in_bytes": "2097152",
+		"memory/m/memory.use_hierarchy":           "1",
+		"unified/m/hugetlb.1GB.max":               "1073741824",
+	} {
+		if got := read(t, filepath.Join(root, f)); got != want {
+			t.Errorf("%s = %q, want %q", f, got, want)
+		}
+	}
+	// checkBeforeUpdate: a limit under the 5000 bytes in use is refused
+	// before anything is written.
+	low := int64(4096)
+	err = m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &low, CheckBeforeUpdate: &yes}})
+	if err == nil || !strings.Contains(err.Error(), "below current usage 5000") {
+		t.Errorf("checkBeforeUpdate: %v", err)
+	}
+	if got := read(t, filepath.Join(root, "memory/m/memory.limit_in_bytes")); got != "" {
+		t.Errorf("limit written despite the check: %q", got)
+	}
+}
+
+func TestRdmaLines(t *testing.T) {
+	h, o := uint32(2), uint32(2000)
+	ws, err := rdmaWrites(map[string]specs.LinuxRdma{"mlx4_0": {HcaHandles: &h, HcaObjects: &o}, "mlx5_1": {HcaHandles: &h}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []write{wr("rdma", "rdma.max", "mlx4_0 hca_handle=2 hca_object=2000"), wr("rdma", "rdma.max", "mlx5_1 hca_handle=2")}
+	if !reflect.DeepEqual(ws, want) {
+		t.Errorf("rdma writes = %v", ws)
+	}
+	if _, err := rdmaWrites(map[string]specs.LinuxRdma{"bad name": {HcaHandles: &h}}); err == nil {
+		t.Error("device name with a space accepted")
 	}
 }

@@ -18,7 +18,7 @@ func deviceWrites(rules []specs.LinuxDeviceCgroup, v2 bool) ([]write, error) {
 	if v2 {
 		return nil, errors.New("set device rules: cgroup v2 device control needs an eBPF program, which hako does not load yet")
 	}
-	ws := []write{{"devices", "devices.deny", "a"}}
+	ws := []write{wr("devices", "devices.deny", "a")}
 	for _, r := range rules {
 		file := "devices.deny"
 		if r.Allow {
@@ -28,7 +28,7 @@ func deviceWrites(rules []specs.LinuxDeviceCgroup, v2 bool) ([]write, error) {
 		if err != nil {
 			return nil, err
 		}
-		ws = append(ws, write{"devices", file, line})
+		ws = append(ws, wr("devices", file, line))
 	}
 	return ws, nil
 }

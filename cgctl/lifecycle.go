@@ -117,17 +117,29 @@ func (m *manager) Pids() ([]int, error) {
 	return pids, err
 }
 
-// destroyTimeout bounds how long Destroy waits for exiting tasks to leave.
-const destroyTimeout = 5 * time.Second
+// destroyTimeout bounds how long Destroy waits for exiting tasks to leave;
+// liveGrace how long it waits for processes that still run (just killed,
+// say) before it gives up on them.
+const (
+	destroyTimeout = 5 * time.Second
+	liveGrace      = time.Second
+)
 
 // Destroy removes the cgroup from every hierarchy, child cgroups first.
 // rmdir fails with EBUSY while a task that has been killed is still on its
 // way out, so it retries for a while before giving up.
 func (m *manager) Destroy() error {
-	// Live processes keep every hierarchy busy: say so once, touch nothing.
+	// Live processes keep every hierarchy busy: say so once, touch
+	// nothing. Those just killed get a moment to finish dying.
 	if dir, _, ok := m.dir("pids"); ok {
-		if live := liveTasks(dir); len(live) > 0 {
-			return fmt.Errorf("remove cgroup %s: processes still inside: %s", m.path, strings.Join(live, " "))
+		for deadline := time.Now().Add(liveGrace); ; time.Sleep(5 * time.Millisecond) {
+			live := liveTasks(dir)
+			if len(live) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("remove cgroup %s: processes still inside: %s", m.path, strings.Join(live, " "))
+			}
 		}
 	}
 	var errs []error

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -16,7 +18,7 @@ func memoryWrites(m *specs.LinuxMemory, v2 bool) ([]write, error) {
 		return nil, nil
 	}
 	var ws []write
-	w := func(f, v string) { ws = append(ws, write{"memory", f, v}) }
+	w := func(f, v string) { ws = append(ws, wr("memory", f, v)) }
 	if !v2 {
 		if m.Limit != nil {
 			w("memory.limit_in_bytes", itoa(*m.Limit))
@@ -32,6 +34,19 @@ func memoryWrites(m *specs.LinuxMemory, v2 bool) ([]write, error) {
 		}
 		if m.DisableOOMKiller != nil && *m.DisableOOMKiller {
 			w("memory.oom_control", "1")
+		}
+		if m.Kernel != nil {
+			w("memory.kmem.limit_in_bytes", itoa(*m.Kernel))
+		}
+		if m.KernelTCP != nil {
+			w("memory.kmem.tcp.limit_in_bytes", itoa(*m.KernelTCP))
+		}
+		if m.UseHierarchy != nil {
+			v := "0"
+			if *m.UseHierarchy {
+				v = "1"
+			}
+			w("memory.use_hierarchy", v)
 		}
 		return ws, nil
 	}
@@ -59,6 +74,9 @@ func memoryWrites(m *specs.LinuxMemory, v2 bool) ([]write, error) {
 	if m.DisableOOMKiller != nil && *m.DisableOOMKiller {
 		return nil, errors.New("set memory disableOOMKiller: cgroup v2 cannot disable the OOM killer")
 	}
+	if m.Kernel != nil || m.KernelTCP != nil {
+		return nil, errors.New("set kernel memory limits: cgroup v2 has none (kernel memory counts in memory.max)")
+	}
 	return ws, nil
 }
 
@@ -69,7 +87,7 @@ func cpuWrites(c *specs.LinuxCPU, v2 bool) ([]write, error) {
 		return nil, nil
 	}
 	var ws []write
-	w := func(ctrl, f, v string) { ws = append(ws, write{ctrl, f, v}) }
+	w := func(ctrl, f, v string) { ws = append(ws, wr(ctrl, f, v)) }
 	if c.Cpus != "" {
 		w("cpuset", "cpuset.cpus", c.Cpus)
 	}
@@ -145,7 +163,7 @@ func pidsWrites(p *specs.LinuxPids) ([]write, error) {
 	if *p.Limit > 0 {
 		v = itoa(*p.Limit)
 	}
-	return []write{{"pids", "pids.max", v}}, nil
+	return []write{wr("pids", "pids.max", v)}, nil
 }
 
 // blkioWrites: v1 blkio.weight (10..1000) vs v2 io.weight (1..10000) scaled
@@ -156,7 +174,7 @@ func blkioWrites(b *specs.LinuxBlockIO, v2 bool) ([]write, error) {
 	}
 	var ws []write
 	if !v2 {
-		w := func(f, v string) { ws = append(ws, write{"blkio", f, v}) }
+		w := func(f, v string) { ws = append(ws, wr("blkio", f, v)) }
 		if b.Weight != nil {
 			w("blkio.weight", utoa(uint64(*b.Weight)))
 		}
@@ -186,7 +204,7 @@ func blkioWrites(b *specs.LinuxBlockIO, v2 bool) ([]write, error) {
 		}
 		return ws, nil
 	}
-	w := func(f, v string) { ws = append(ws, write{"io", f, v}) }
+	w := func(f, v string) { ws = append(ws, wr("io", f, v)) }
 	if b.Weight != nil && *b.Weight != 0 {
 		w("io.weight", utoa(blkioToIOWeight(uint64(*b.Weight))))
 	}
@@ -229,10 +247,41 @@ func hugetlbWrites(hs []specs.LinuxHugepageLimit, v2 bool) ([]write, error) {
 		if !validPagesize.MatchString(h.Pagesize) {
 			return nil, fmt.Errorf("set hugepage limit: bad page size %q (want e.g. 2MB, 1GB)", h.Pagesize)
 		}
+		// The limit applies to reservations too where the kernel counts
+		// them (5.11+: the .rsvd files), as runc sets both.
 		if v2 {
-			ws = append(ws, write{"hugetlb", "hugetlb." + h.Pagesize + ".max", utoa(h.Limit)})
+			ws = append(ws, write{"hugetlb", "hugetlb." + h.Pagesize + ".max", utoa(h.Limit), false},
+				write{"hugetlb", "hugetlb." + h.Pagesize + ".rsvd.max", utoa(h.Limit), true})
 		} else {
-			ws = append(ws, write{"hugetlb", "hugetlb." + h.Pagesize + ".limit_in_bytes", utoa(h.Limit)})
+			ws = append(ws, write{"hugetlb", "hugetlb." + h.Pagesize + ".limit_in_bytes", utoa(h.Limit), false},
+				write{"hugetlb", "hugetlb." + h.Pagesize + ".rsvd.limit_in_bytes", utoa(h.Limit), true})
+		}
+	}
+	return ws, nil
+}
+
+// rdmaWrites: the same rdma.max line format on v1 and v2.
+func rdmaWrites(rd map[string]specs.LinuxRdma) ([]write, error) {
+	var devs []string
+	for d := range rd {
+		devs = append(devs, d)
+	}
+	sort.Strings(devs)
+	var ws []write
+	for _, d := range devs {
+		l := rd[d]
+		if strings.ContainsAny(d, " \n=") {
+			return nil, fmt.Errorf("set rdma: bad device name %q", d)
+		}
+		line := d
+		if l.HcaHandles != nil {
+			line += " hca_handle=" + utoa(uint64(*l.HcaHandles))
+		}
+		if l.HcaObjects != nil {
+			line += " hca_object=" + utoa(uint64(*l.HcaObjects))
+		}
+		if line != d {
+			ws = append(ws, write{controller: "rdma", file: "rdma.max", value: line})
 		}
 	}
 	return ws, nil
@@ -244,10 +293,10 @@ func networkWrites(n *specs.LinuxNetwork) ([]write, error) {
 	}
 	var ws []write
 	if n.ClassID != nil {
-		ws = append(ws, write{"net_cls", "net_cls.classid", fmt.Sprint(*n.ClassID)})
+		ws = append(ws, wr("net_cls", "net_cls.classid", fmt.Sprint(*n.ClassID)))
 	}
 	for _, p := range n.Priorities {
-		ws = append(ws, write{"net_prio", "net_prio.ifpriomap", fmt.Sprintf("%s %d", p.Name, p.Priority)})
+		ws = append(ws, wr("net_prio", "net_prio.ifpriomap", fmt.Sprintf("%s %d", p.Name, p.Priority)))
 	}
 	return ws, nil
 }

@@ -1,12 +1,15 @@
 package cgctl
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // write is one value for one control file of one controller's hierarchy.
@@ -14,6 +17,12 @@ type write struct {
 	controller string
 	file       string
 	value      string
+	// optional writes are skipped where the kernel has no such file.
+	optional bool
+}
+
+func wr(controller, file, value string) write {
+	return write{controller: controller, file: file, value: value}
 }
 
 // Set writes r's limits. Each controller's files are written in the format
@@ -30,8 +39,12 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
+	if err := m.checkBeforeUpdate(r.Memory); err != nil {
+		return err
+	}
 	enabled := map[string]bool{}
-	for _, w := range ws {
+	for i := 0; i < len(ws); i++ {
+		w := ws[i]
 		dir, h, ok := m.dir(w.controller)
 		if w.controller == "cgroup" { // cgroup.* core files of cgroup2 need no controller
 			dir, h, ok = m.unified()
@@ -45,9 +58,47 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 			}
 			enabled[w.controller] = true
 		}
-		if err := writeFile(dir, w.file, w.value); err != nil {
+		err := writeFile(dir, w.file, w.value)
+		if w.optional && errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		// v1 refuses a memory limit above the current memory+swap limit:
+		// when raising both, memsw must go first.
+		if errors.Is(err, unix.EINVAL) && w.file == "memory.limit_in_bytes" &&
+			i+1 < len(ws) && ws[i+1].file == "memory.memsw.limit_in_bytes" {
+			if err = writeFile(dir, ws[i+1].file, ws[i+1].value); err == nil {
+				err = writeFile(dir, w.file, w.value)
+			}
+			i++
+		}
+		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkBeforeUpdate refuses, when the config asks for it, a memory limit
+// below what the cgroup already uses: the kernel would reclaim or OOM-kill
+// to get there.
+func (m *manager) checkBeforeUpdate(mem *specs.LinuxMemory) error {
+	if mem == nil || mem.CheckBeforeUpdate == nil || !*mem.CheckBeforeUpdate || mem.Limit == nil || *mem.Limit < 0 {
+		return nil
+	}
+	dir, h, ok := m.dir("memory")
+	if !ok {
+		return nil
+	}
+	usage := "memory.usage_in_bytes"
+	if h.Unified {
+		usage = "memory.current"
+	}
+	v, err := readTrim(filepath.Join(dir, usage))
+	if err != nil {
+		return nil // a cgroup not created yet uses nothing
+	}
+	if cur, err := strconv.ParseInt(v, 10, 64); err == nil && *mem.Limit < cur {
+		return fmt.Errorf("set memory limit %d on %s: below current usage %d (checkBeforeUpdate)", *mem.Limit, m.path, cur)
 	}
 	return nil
 }
@@ -101,6 +152,9 @@ func (m *manager) plan(r *specs.LinuxResources) ([]write, error) {
 	if err := add(hugetlbWrites(r.HugepageLimits, m.isV2("hugetlb"))); err != nil {
 		return nil, err
 	}
+	if err := add(rdmaWrites(r.Rdma)); err != nil {
+		return nil, err
+	}
 	if err := add(networkWrites(r.Network)); err != nil {
 		return nil, err
 	}
@@ -116,7 +170,7 @@ func (m *manager) plan(r *specs.LinuxResources) ([]write, error) {
 			if !ok || strings.Contains(k, "/") {
 				return nil, fmt.Errorf("set linux.resources.unified: bad key %q", k)
 			}
-			ws = append(ws, write{ctrl, k, v})
+			ws = append(ws, write{controller: ctrl, file: k, value: v})
 		}
 	}
 	return ws, nil
