@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -227,5 +229,68 @@ func TestPrivMemoryUpdateOrder(t *testing.T) {
 	}
 	if err := set(32<<20, 64<<20); err != nil {
 		t.Errorf("lower both: %v", err)
+	}
+}
+
+// The cgroup2 device filter (an eBPF program): what it allows opens, what
+// it does not is refused; a hundred updates leave exactly one program.
+// On a hybrid host the cgroup2 part of the cgroup takes the program too,
+// and the kernel enforces it alongside the v1 devices controller.
+func TestPrivDeviceFilterBPF(t *testing.T) {
+	m := realManager(t)
+	dir, _, ok := m.(*manager).unified()
+	if !ok {
+		t.Skip("no cgroup2 hierarchy")
+	}
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	i64 := func(v int64) *int64 { return &v }
+	rules := []specs.LinuxDeviceCgroup{
+		{Allow: false, Access: "rwm"},
+		{Allow: true, Type: "c", Major: i64(1), Minor: i64(3), Access: "rwm"}, // /dev/null
+		{Allow: true, Type: "c", Major: i64(1), Minor: i64(9), Access: "r"},   // /dev/urandom, read only
+	}
+	for i := 0; i < 100; i++ {
+		if err := setDevicesBPF(dir, rules); err != nil {
+			if errors.Is(err, unix.EPERM) {
+				t.Skipf("kernel refuses cgroup device programs: %v", err)
+			}
+			t.Fatal(err)
+		}
+	}
+	// Other shapes the verifier must take: one unconditional rule (a
+	// privileged container), only conditional ones (default deny at the end).
+	for _, rs := range [][]specs.LinuxDeviceCgroup{
+		{{Allow: true, Access: "rwm"}},
+		{{Allow: false, Type: "c", Major: i64(1), Minor: i64(3), Access: "w"}},
+		{{Allow: true, Type: "b", Access: "m"}, {Allow: false, Type: "c", Major: i64(5), Access: "rw"}},
+	} {
+		if err := setDevicesBPF(dir, rs); err != nil {
+			t.Errorf("rules %+v: %v", rs, err)
+		}
+	}
+	if err := setDevicesBPF(dir, rules); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	q, err := link.QueryPrograms(link.QueryOptions{Target: fd, Attach: ebpf.AttachCGroupDevice})
+	if err != nil || len(q.Programs) != 1 {
+		t.Fatalf("programs attached after 100 updates: %v, %v", q, err)
+	}
+	cmd, release, out := gated(t, "cat /dev/null && echo null-ok; head -c1 /dev/urandom >/dev/null && echo urandom-read-ok; "+
+		"(echo x >/dev/urandom) 2>/dev/null || echo urandom-write-denied; head -c1 /dev/zero >/dev/null 2>&1 || echo zero-denied")
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	cmd.Wait()
+	want := "null-ok\nurandom-read-ok\nurandom-write-denied\nzero-denied\n"
+	if out.String() != want {
+		t.Errorf("device access under the filter:\n%s\nwant\n%s", out.String(), want)
 	}
 }

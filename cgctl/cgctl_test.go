@@ -170,7 +170,6 @@ func TestSetErrors(t *testing.T) {
 	}{
 		{"v2 swappiness", Unified, &specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: u64(10)}}, "no per-cgroup swappiness"},
 		{"v2 swap below limit", Unified, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(100), Swap: i64(50)}}, "below the memory limit"},
-		{"v2 devices", Unified, &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false}}}, "eBPF"},
 		{"v1 unified keys", Legacy, &specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}}, "no cgroup v2 hierarchy"},
 		{"missing controller", Hybrid, &specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: new(uint32)}}, "controller net_cls is not available"},
 		{"bad device type", Hybrid, &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x"}}}, `unknown type "x"`},

@@ -42,6 +42,19 @@ func (m *manager) Apply(pid int) error {
 	return nil
 }
 
+// createIn makes dir, this cgroup in the hierarchy it belongs to, if it is
+// missing: a device filter is attached to the cgroup's directory, which
+// Set may be asked for before Apply.
+func (m *manager) createIn(dir string) error {
+	for _, h := range m.hier {
+		if filepath.Join(h.Dir, m.path) == dir {
+			_, err := m.create(h)
+			return err
+		}
+	}
+	return nil
+}
+
 // create makes every missing directory from the hierarchy root down to the
 // cgroup and returns the cgroup's directory.
 func (m *manager) create(h Hierarchy) (string, error) {

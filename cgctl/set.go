@@ -42,6 +42,18 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 	if err := m.checkBeforeUpdate(r.Memory); err != nil {
 		return err
 	}
+	if len(r.Devices) > 0 && m.isV2("devices") {
+		dir, _, ok := m.unified()
+		if !ok {
+			return errors.New("set device rules: no devices controller and no cgroup2 hierarchy")
+		}
+		if err := m.createIn(dir); err != nil {
+			return err
+		}
+		if err := setDevicesBPF(dir, r.Devices); err != nil {
+			return err
+		}
+	}
 	enabled := map[string]bool{}
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
