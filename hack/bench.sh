@@ -63,3 +63,26 @@ else
 fi
 hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/run.json" "${cmds[@]}" >/dev/null
 ratio "run /bin/true (create+start+wait+delete)" "$work/run.json"
+
+# cgctl: one cgroup's life with 5 limits and a process, by hand, next to
+# the same limits in a container run by hako and by runc.
+limits="--memory 64M --memory-swap 128M --pids 32 --cpus 0.5 --cpu-shares 512"
+cg=/hako-bench-$$
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/cgctl.json" \
+	-n cgctl "sh -c '$bin/cgctl create $cg $limits && $bin/cgctl exec $cg -- /bin/true && $bin/cgctl delete $cg'" >/dev/null
+python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["resources"].update({"memory": {"limit": 64 << 20, "swap": 128 << 20}, "pids": {"limit": 32},
+                                "cpu": {"quota": 50000, "period": 100000, "shares": 512}})
+json.dump(c, open(sys.argv[1], "w"))
+PY
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/limits.json" \
+	-n hako "$bin/hako --root $root/hako run --bundle $work/bundle bench-hako" \
+	-n runc "runc --root $root/runc run --bundle $work/bundle bench-runc" >/dev/null
+python3 - "$work/cgctl.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print(f"bench: cgctl create + 5 limits + add a process + delete: {r['mean']*1e3:.2f} ms per cgroup (3 cgctl runs and a shell)")
+PY
+ratio "run /bin/true with those 5 limits" "$work/limits.json"
