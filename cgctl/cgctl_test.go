@@ -318,3 +318,15 @@ func TestRdmaLines(t *testing.T) {
 		t.Error("device name with a space accepted")
 	}
 }
+
+func TestPidsLimitSemantics(t *testing.T) {
+	for in, want := range map[int64]string{-1: "max", -5: "max", 0: "0", 32: "32"} {
+		ws, _ := pidsWrites(&specs.LinuxPids{Limit: &in})
+		if len(ws) != 1 || ws[0].value != want {
+			t.Errorf("pids limit %d -> %v, want %s", in, ws, want)
+		}
+	}
+	if ws, _ := pidsWrites(&specs.LinuxPids{}); ws != nil {
+		t.Errorf("nil limit wrote %v", ws)
+	}
+}

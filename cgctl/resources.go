@@ -153,16 +153,14 @@ func SharesToWeight(shares uint64) uint64 {
 	return 1 + ((shares-2)*9999)/262142
 }
 
-// pidsWrites: a limit of zero or below means no limit ("max"), as runc reads
-// the spec.
+// pidsWrites follows runtime-spec 1.3: a nil limit leaves pids.max alone,
+// a negative one means no limit ("max"), and 0 is a real limit of zero
+// (no new tasks at all), as runc 1.4 reads it too.
 func pidsWrites(p *specs.LinuxPids) ([]write, error) {
 	if p == nil || p.Limit == nil {
 		return nil, nil
 	}
-	v := "max"
-	if *p.Limit > 0 {
-		v = itoa(*p.Limit)
-	}
+	v := maxOr(*p.Limit)
 	return []write{wr("pids", "pids.max", v)}, nil
 }
 
