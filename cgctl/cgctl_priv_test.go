@@ -294,3 +294,41 @@ func TestPrivDeviceFilterBPF(t *testing.T) {
 		t.Errorf("device access under the filter:\n%s\nwant\n%s", out.String(), want)
 	}
 }
+
+// Lowering the memory limit under what the cgroup holds and cannot give
+// back (shmem, no swap): v1 refuses, and the error says so with the file
+// and value. v2 accepts any value and reclaims or OOM-kills instead, which
+// checkBeforeUpdate guards against.
+func TestPrivLowerMemoryBelowUsage(t *testing.T) {
+	m := realManager(t)
+	shm := fmt.Sprintf("/dev/shm/hako-test-%d", os.Getpid())
+	t.Cleanup(func() { os.Remove(shm) })
+	cmd, release, _ := gated(t, "head -c 20971520 /dev/zero >"+shm+"; exec sleep 60")
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	// A first limit: on v2 this is what enables the memory controller for
+	// the cgroup, so that the shmem below is charged to it.
+	high := int64(1 << 30)
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &high}}); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	for i := 0; i < 200; i++ {
+		if st, err := os.Stat(shm); err == nil && st.Size() == 20<<20 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	low, yes := int64(4<<20), true
+	if m.Mode() != Unified {
+		err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &low}})
+		if err == nil || !strings.Contains(err.Error(), `write "4194304" to `) || !errors.Is(err, unix.EBUSY) {
+			t.Errorf("v1 limit under usage: %v", err)
+		}
+	}
+	err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &low, CheckBeforeUpdate: &yes}})
+	if err == nil || !strings.Contains(err.Error(), "below current usage") {
+		t.Errorf("checkBeforeUpdate: %v", err)
+	}
+}
