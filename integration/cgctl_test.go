@@ -10,17 +10,7 @@ import (
 
 func cgctl(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(cgctlBin, args...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runBin(t, cgctlBin, args...)
 }
 
 // The by-hand cgroup session of the cgctl README, end to end on this host.

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // runcState mirrors the keys of `runc state`, which clients parse.
@@ -212,16 +210,8 @@ func TestPauseResume(t *testing.T) {
 func TestKillAll(t *testing.T) {
 	e := newEnv(t)
 	id := e.id("all")
-	e.mustHako("create", "--bundle", e.bundle([]string{"sh", "-c", "sleep 100 & sleep 100 & testinit sleep"}, func(s *specs.Spec) {
-		// No pid namespace: the init's death would not end the others.
-		var ns []specs.LinuxNamespace
-		for _, n := range s.Linux.Namespaces {
-			if n.Type != specs.PIDNamespace {
-				ns = append(ns, n)
-			}
-		}
-		s.Linux.Namespaces = ns
-	}), id)
+	// No pid namespace: the init's death would not end the others.
+	e.mustHako("create", "--bundle", e.bundle([]string{"sh", "-c", "sleep 100 & sleep 100 & testinit sleep"}, withoutPidNS), id)
 	e.mustHako("start", id)
 	cg := "/sys/fs/cgroup/pids/hako/" + id + "/cgroup.procs"
 	deadline := time.Now().Add(5 * time.Second)
@@ -255,15 +245,7 @@ func TestKillAll(t *testing.T) {
 func TestDeleteKillsLeftovers(t *testing.T) {
 	e := newEnv(t)
 	id := e.id("left")
-	e.mustHako("create", "--bundle", e.bundle([]string{"sh", "-c", "sleep 100 & exit 0"}, func(s *specs.Spec) {
-		var ns []specs.LinuxNamespace
-		for _, n := range s.Linux.Namespaces {
-			if n.Type != specs.PIDNamespace {
-				ns = append(ns, n)
-			}
-		}
-		s.Linux.Namespaces = ns
-	}), id)
+	e.mustHako("create", "--bundle", e.bundle([]string{"sh", "-c", "sleep 100 & exit 0"}, withoutPidNS), id)
 	e.mustHako("start", id)
 	e.waitStatus(id, "stopped")
 	e.mustHako("delete", id)

@@ -123,6 +123,34 @@ func (e *env) leftovers() []string {
 	return out
 }
 
+// runBin runs one of the step CLIs (not hako) and collects its output.
+func runBin(t *testing.T, bin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// withoutPidNS drops the pid namespace from a config: the container then
+// shares the host's, and its init's death ends nothing else.
+func withoutPidNS(s *specs.Spec) {
+	var ns []specs.LinuxNamespace
+	for _, n := range s.Linux.Namespaces {
+		if n.Type != specs.PIDNamespace {
+			ns = append(ns, n)
+		}
+	}
+	s.Linux.Namespaces = ns
+}
+
 type result struct {
 	stdout, stderr string
 	code           int

@@ -67,17 +67,7 @@ func TestCgroupNamespace(t *testing.T) {
 
 func nsrun(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(nsrunBin, args...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runBin(t, nsrunBin, args...)
 }
 
 func TestNsrun(t *testing.T) {

@@ -61,22 +61,10 @@ func readonlyPath(root *os.File, p string) error {
 	return remountReadonly(root, p)
 }
 
-// remountReadonly remounts the mount at p read-only, keeping its flags.
+// remountReadonly remounts the (bind) mount at p read-only, keeping its
+// other flags.
 func remountReadonly(root *os.File, p string) error {
-	t, err := openIn(root, p, unix.O_PATH)
-	if err != nil {
-		return err
-	}
-	defer t.Close()
-	keep, err := currentFlags(t)
-	if err != nil {
-		return err
-	}
-	flags := unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | keep
-	if err := unix.Mount("", procPath(t), "", flags, ""); err != nil {
-		return &MountError{Op: "remount", Target: p, Flags: flags, Err: err}
-	}
-	return nil
+	return remount(root, p, unix.MS_BIND|unix.MS_RDONLY, 0)
 }
 
 // maskPath hides p: a directory under an empty read-only tmpfs, a file
