@@ -332,3 +332,54 @@ func TestPrivLowerMemoryBelowUsage(t *testing.T) {
 		t.Errorf("checkBeforeUpdate: %v", err)
 	}
 }
+
+// hugetlb lives on this hybrid host's cgroup2: the controller is enabled
+// down the path before its file is written (on pure v2 the same).
+func TestPrivHugetlbLimit(t *testing.T) {
+	m := realManager(t)
+	dir, h, ok := m.(*manager).dir("hugetlb")
+	if !ok {
+		t.Skip("no hugetlb controller")
+	}
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(&specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}}}); err != nil {
+		t.Fatal(err)
+	}
+	file := "hugetlb.2MB.limit_in_bytes"
+	if h.Unified {
+		file = "hugetlb.2MB.max"
+	}
+	if v, err := readTrim(dir + "/" + file); err != nil || v != "4194304" {
+		t.Errorf("%s/%s = %q, %v", dir, file, v, err)
+	}
+}
+
+// Kill of a frozen cgroup leaves it frozen: the signal waits for the thaw.
+func TestPrivKillFrozenStaysFrozen(t *testing.T) {
+	m := realManager(t)
+	cmd, release, _ := gated(t, "trap 'exit 7' TERM; while :; do sleep 0.05; done")
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	time.Sleep(100 * time.Millisecond)
+	if err := m.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Kill(unix.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := m.Frozen(); !f {
+		t.Fatal("Kill thawed a frozen cgroup")
+	}
+	if err := m.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		t.Errorf("after thaw the pending SIGTERM should end it with 7: %v", err)
+	}
+}

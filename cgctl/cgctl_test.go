@@ -46,8 +46,11 @@ func fakeTree(t *testing.T, mode Mode, path string, files ...string) string {
 			t.Fatal(err)
 		}
 		if mode == Hybrid {
-			touch(filepath.Join(root, "unified"), all...)
+			touch(filepath.Join(root, "unified"), append(all, "cgroup.subtree_control")...)
 			os.WriteFile(filepath.Join(root, "unified", "cgroup.controllers"), []byte("hugetlb\n"), 0o644)
+			for d := filepath.Dir(path); d != "/"; d = filepath.Dir(d) {
+				touch(filepath.Join(root, "unified", d), "cgroup.subtree_control", "cgroup.procs")
+			}
 			touch(filepath.Join(root, "unified", path), all...)
 		}
 	}
@@ -123,6 +126,8 @@ func TestSetWritesFiles(t *testing.T) {
 			"pids/hako/a/pids.max":                      "32",
 			"blkio/hako/a/blkio.weight":                 "500",
 			"unified/hako/a/hugetlb.2MB.max":            "4194304",
+			"unified/cgroup.subtree_control":            "+hugetlb",
+			"unified/hako/cgroup.subtree_control":       "+hugetlb",
 		}},
 		{Unified, map[string]string{
 			"hako/a/memory.max":           "67108864",

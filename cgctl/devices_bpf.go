@@ -132,30 +132,34 @@ func setDevicesBPF(dir string, rules []specs.LinuxDeviceCgroup) error {
 		return &os.PathError{Op: "open", Path: dir, Err: err}
 	}
 	defer unix.Close(fd)
+	// Query, attach, detach as one step against other updaters of this
+	// cgroup (hako update racing itself): the lock goes with the fd.
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		return &os.PathError{Op: "flock", Path: dir, Err: err}
+	}
 	old, err := link.QueryPrograms(link.QueryOptions{Target: fd, Attach: ebpf.AttachCGroupDevice})
 	if err != nil {
 		return fmt.Errorf("query device filters of %s: %w", dir, err)
 	}
-	if err := link.RawAttachProgram(link.RawAttachProgramOptions{
-		Target: fd, Program: prog, Attach: ebpf.AttachCGroupDevice, Flags: unix.BPF_F_ALLOW_MULTI,
-	}); err != nil {
+	attach := link.RawAttachProgramOptions{Target: fd, Program: prog, Attach: ebpf.AttachCGroupDevice, Flags: unix.BPF_F_ALLOW_MULTI}
+	if err := link.RawAttachProgram(attach); err != nil {
 		return fmt.Errorf("attach device filter to %s: %w", dir, err)
 	}
-	var errs []error
 	for _, p := range old.Programs {
 		o, err := ebpf.NewProgramFromID(p.ID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		if errors.Is(err, os.ErrNotExist) {
+			continue // gone meanwhile
 		}
-		err = link.RawDetachProgram(link.RawDetachProgramOptions{Target: fd, Program: o, Attach: ebpf.AttachCGroupDevice})
-		o.Close()
-		if err != nil {
-			errs = append(errs, err)
+		if err == nil {
+			err = link.RawDetachProgram(link.RawDetachProgramOptions{Target: fd, Program: o, Attach: ebpf.AttachCGroupDevice})
+			o.Close()
 		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("detach the previous device filter of %s: %w", dir, err)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			// Both stacked would allow only what both allow: put the
+			// previous state back rather than leave that.
+			link.RawDetachProgram(link.RawDetachProgramOptions{Target: fd, Program: prog, Attach: ebpf.AttachCGroupDevice})
+			return fmt.Errorf("replace the device filter of %s: detach program %d: %w", dir, p.ID, err)
+		}
 	}
 	return nil
 }

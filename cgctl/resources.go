@@ -122,14 +122,16 @@ func cpuWrites(c *specs.LinuxCPU, v2 bool) ([]write, error) {
 		w("cpu", "cpu.weight", utoa(SharesToWeight(*c.Shares)))
 	}
 	if c.Quota != nil || c.Period != nil {
-		quota, period := "max", uint64(100000)
+		// cpu.max takes "QUOTA [PERIOD]": a quota alone keeps the period.
+		quota := "max"
 		if c.Quota != nil && *c.Quota > 0 {
 			quota = itoa(*c.Quota)
 		}
 		if c.Period != nil && *c.Period != 0 {
-			period = *c.Period
+			w("cpu", "cpu.max", quota+" "+utoa(*c.Period))
+		} else {
+			w("cpu", "cpu.max", quota)
 		}
-		w("cpu", "cpu.max", quota+" "+utoa(period))
 	}
 	if c.Burst != nil {
 		w("cpu", "cpu.max.burst", utoa(*c.Burst))

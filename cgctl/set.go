@@ -28,9 +28,9 @@ func wr(controller, file, value string) write {
 // Set writes r's limits. Each controller's files are written in the format
 // of the hierarchy that holds that controller on this host, so on a hybrid
 // host memory goes to v1's memory.limit_in_bytes while hugetlb may go to
-// cgroup2's hugetlb.2MB.max. On a unified host the controllers a write needs
-// are first enabled in cgroup.subtree_control of every ancestor, and only
-// those (the kernel's no-internal-process rule keeps the leaf itself free).
+// cgroup2's hugetlb.2MB.max. A controller a cgroup2 write needs is first
+// enabled in cgroup.subtree_control of every ancestor, and only those
+// (the kernel's no-internal-process rule keeps the leaf itself free).
 func (m *manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
@@ -64,7 +64,9 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 		if !ok {
 			return fmt.Errorf("set %s: controller %s is not available on this host", w.file, w.controller)
 		}
-		if h.Unified && m.mode == Unified && !enabled[w.controller] && w.controller != "cgroup" {
+		// On a hybrid host too: its cgroup2 holds controllers (hugetlb
+		// here) that must be enabled down the path like on a unified one.
+		if h.Unified && !enabled[w.controller] && w.controller != "cgroup" {
 			if err := m.enable(h.Dir, w.controller); err != nil {
 				return err
 			}

@@ -101,7 +101,10 @@ func (m *manager) Stats() (*Stats, error) {
 	}
 	if dir, _, ok := m.dir("pids"); ok {
 		s.Pids.Current = readUint(filepath.Join(dir, "pids.current"))
-		s.Pids.Limit = readUint(filepath.Join(dir, "pids.max"))
+		// runc's shape says 0 for no limit.
+		if s.Pids.Limit = readUint(filepath.Join(dir, "pids.max")); s.Pids.Limit == math.MaxUint64 {
+			s.Pids.Limit = 0
+		}
 	}
 	if dir, h, ok := m.dir("blkio"); ok && !h.Unified {
 		s.Blkio.IoServiceBytesRecursive = blkioEntries(filepath.Join(dir, "blkio.throttle.io_service_bytes_recursive"))

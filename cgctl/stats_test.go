@@ -49,7 +49,7 @@ func TestStatsV1(t *testing.T) {
 		!reflect.DeepEqual(s.CPU.Usage.Percpu, []uint64{100, 200}) || s.CPU.Usage.User != 5e7 || s.CPU.Usage.Kernel != 7e7 {
 		t.Errorf("cpu = %+v", s.CPU)
 	}
-	if s.Pids != (PidsStats{Current: 3, Limit: math.MaxUint64}) {
+	if s.Pids != (PidsStats{Current: 3, Limit: 0}) {
 		t.Errorf("pids = %+v", s.Pids)
 	}
 	want := []BlkioEntry{{8, 0, "Read", 4096}, {8, 0, "Write", 512}}

@@ -201,6 +201,15 @@ func TestPauseResume(t *testing.T) {
 	e.mustHako("kill", "--all", id, "KILL")
 	e.waitStatus(id, "stopped")
 	e.mustHako("delete", id)
+
+	// And SIGKILL to the init alone, as containerd sends it: it dies too.
+	id2 := e.id("pause2")
+	e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, nil), id2)
+	e.mustHako("start", id2)
+	e.mustHako("pause", id2)
+	e.mustHako("kill", id2, "KILL")
+	e.waitStatus(id2, "stopped")
+	e.mustHako("delete", id2)
 	if r := e.hako("pause", e.id("nosuch")); r.code == 0 || !strings.Contains(r.stderr, "container does not exist") {
 		t.Errorf("pause of an unknown container: %+v", r)
 	}

@@ -68,7 +68,13 @@ func root() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// An existing cgroup is refused: on a failure below, removing
+			// it would remove what was not ours (use set to change it).
+			if _, err := existing(a[0]); err == nil {
+				return fmt.Errorf("create %s: it exists already (cgctl set changes its limits)", m.Path())
+			}
 			if err := m.Create(); err != nil {
+				m.Destroy()
 				return fmt.Errorf("create %s: %w", m.Path(), err)
 			}
 			if err := m.Set(res); err != nil {

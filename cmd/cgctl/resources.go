@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -135,7 +136,8 @@ func ParseSize(s string) (int64, error) {
 		mult, t = 1<<40, strings.TrimSuffix(t, "t")
 	}
 	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n < 0 {
+	// (ParseFloat also takes "nan" and "inf"; NaN fails every comparison.)
+	if err != nil || !(n >= 0) || n*float64(mult) >= math.MaxInt64 {
 		return 0, fmt.Errorf("bad size %q: want bytes, or a number with k, M, G or T", s)
 	}
 	return int64(n * float64(mult)), nil

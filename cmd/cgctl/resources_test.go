@@ -12,7 +12,7 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "12Q", "-5", "M", "1..2G"} {
+	for _, bad := range []string{"", "12Q", "-5", "M", "1..2G", "nan", "inf", "99999999999G"} {
 		if _, err := ParseSize(bad); err == nil {
 			t.Errorf("ParseSize(%q) accepted", bad)
 		}

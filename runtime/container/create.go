@@ -354,8 +354,15 @@ func resources(spec *specs.Spec) *specs.LinuxResources {
 	if len(r.Devices) > 0 {
 		r.Devices = append(append([]specs.LinuxDeviceCgroup(nil), r.Devices...), rootfs.DefaultDeviceRules...)
 		for _, d := range spec.Linux.Devices {
+			typ := d.Type
+			switch typ {
+			case "p": // a fifo: no device access to allow
+				continue
+			case "u": // unbuffered character device
+				typ = "c"
+			}
 			major, minor := d.Major, d.Minor
-			r.Devices = append(r.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: &major, Minor: &minor, Access: "rwm"})
+			r.Devices = append(r.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: "rwm"})
 		}
 	}
 	return &r

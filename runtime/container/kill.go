@@ -18,7 +18,10 @@ import (
 // container has nothing to signal.
 func (c *Container) Kill(sig unix.Signal, all bool) error {
 	st := c.Status()
-	if st == Stopped {
+	// A stopped container's init is gone; with no pid namespace of its own
+	// what it started may live on, and --all still reaches it (as runc,
+	// whose containerd shim kills the rest that way when an init exits).
+	if st == Stopped && !(all && !c.rec.PidNS) {
 		return ErrNotRunning
 	}
 	if all {
@@ -29,16 +32,7 @@ func (c *Container) Kill(sig unix.Signal, all bool) error {
 		if err := mgr.Kill(sig); err != nil {
 			return err
 		}
-		if st != Paused {
-			return nil
-		}
-		// A frozen process acts on no signal, not even SIGKILL, until
-		// thawed: a paused container killed is thawed so that it dies (as
-		// with runc); for any other signal it stays paused.
-		if sig == unix.SIGKILL {
-			return mgr.Thaw()
-		}
-		return mgr.Freeze()
+		return thawIfKilled(mgr, st, sig)
 	}
 	fd, err := c.pidfd()
 	if err != nil {
@@ -50,6 +44,21 @@ func (c *Container) Kill(sig unix.Signal, all bool) error {
 			return ErrNotRunning
 		}
 		return os.NewSyscallError("pidfd_send_signal", err)
+	}
+	if st == Paused {
+		if mgr, err := c.cgroup(); err == nil {
+			return thawIfKilled(mgr, st, sig)
+		}
+	}
+	return nil
+}
+
+// thawIfKilled: a frozen process acts on no signal, not even SIGKILL,
+// until thawed. A paused container sent SIGKILL is thawed so that it dies
+// (as runc does); any other signal waits, pending, for resume.
+func thawIfKilled(mgr cgctl.Manager, st Status, sig unix.Signal) error {
+	if st == Paused && sig == unix.SIGKILL {
+		return mgr.Thaw()
 	}
 	return nil
 }
@@ -83,8 +92,10 @@ func (c *Container) Delete(force bool) error {
 		if !force {
 			return fmt.Errorf("cannot delete container %s that is still being created", c.rec.ID)
 		}
-		if p, err := os.FindProcess(c.rec.Creator); err == nil {
-			p.Kill()
+		// The creator first, and wait for it to be gone: it could still
+		// move the init into the cgroup or make a directory after we look.
+		if err := killVerified(c.rec.Creator, c.rec.CreatorStart); err != nil {
+			return err
 		}
 		if mgr, err := c.cgroup(); err == nil {
 			killAndWait(mgr)
@@ -165,6 +176,33 @@ func (c *Container) destroy() error {
 		return err
 	}
 	return os.RemoveAll(c.dir())
+}
+
+// killVerified SIGKILLs pid through a pidfd, if it is still the process
+// that started at start, and waits until it has exited.
+func killVerified(pid int, start uint64) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil // gone already
+	}
+	defer unix.Close(fd)
+	if s, _, err := procStat(pid); err != nil || s != start {
+		return nil // the pid is another process's now
+	}
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return os.NewSyscallError("pidfd_send_signal", err)
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, 10000)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || n == 0 {
+			return fmt.Errorf("process %d did not exit after SIGKILL", pid)
+		}
+		return nil
+	}
 }
 
 // killAndWait SIGKILLs everything in the cgroup (thawing it, since frozen
