@@ -17,10 +17,12 @@ require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/moby/sys/capability v0.5.0 // indirect
 	github.com/moby/sys/mountinfo v0.7.3 // indirect
+	github.com/seccomp/libseccomp-golang v0.11.1 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
 	hako.dev/capset v0.0.0 // indirect
 	hako.dev/console v0.0.0 // indirect
 	hako.dev/rootfs v0.0.0 // indirect
+	hako.dev/seccomp v0.0.0 // indirect
 )
 
 replace (
@@ -30,4 +32,5 @@ replace (
 	hako.dev/nsenter => ../nsenter
 	hako.dev/rootfs => ../rootfs
 	hako.dev/runtime => ../runtime
+	hako.dev/seccomp => ../seccomp
 )

@@ -72,8 +72,9 @@ func TestBadInput(t *testing.T) {
 	})
 	tty := e.bundle(nil, func(s *specs.Spec) { s.Process.Terminal = true })
 	seccomp := e.bundle(nil, func(s *specs.Spec) {
-		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_SOMETIMES"}
 	})
+	sysctl := e.bundle(nil, func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} })
 
 	tests := []struct {
 		name string
@@ -102,8 +103,10 @@ func TestBadInput(t *testing.T) {
 			[]string{"CAP_SYS_RESOURCE not in the runtime's own bounding set"}},
 		{"terminal_without_socket", []string{"create", "--bundle", tty, e.id("i")},
 			[]string{"terminal", "--console-socket"}},
-		{"unsupported_seccomp", []string{"create", "--bundle", seccomp, e.id("j")},
-			[]string{"linux.seccomp not supported by this hako yet"}},
+		{"bad_seccomp_action", []string{"create", "--bundle", seccomp, e.id("j")},
+			[]string{"create " + e.id("j"), `seccomp defaultAction: unknown action "SCMP_ACT_SOMETIMES"`}},
+		{"unsupported_sysctl", []string{"create", "--bundle", sysctl, e.id("j2")},
+			[]string{"linux.sysctl not supported by this hako yet"}},
 		{"bad_id", []string{"create", "--bundle", good, "../escape"},
 			[]string{`invalid container id "../escape"`}},
 		{"unknown_id_start", []string{"start", e.id("nosuch")}, []string{"start " + e.id("nosuch") + ": container does not exist"}},

@@ -13,11 +13,13 @@ require (
 	github.com/cilium/ebpf v0.22.0 // indirect
 	github.com/moby/sys/capability v0.5.0 // indirect
 	github.com/moby/sys/mountinfo v0.7.3 // indirect
+	github.com/seccomp/libseccomp-golang v0.11.1 // indirect
 	hako.dev/capset v0.0.0 // indirect
 	hako.dev/cgctl v0.0.0 // indirect
 	hako.dev/console v0.0.0 // indirect
 	hako.dev/nsenter v0.0.0 // indirect
 	hako.dev/rootfs v0.0.0 // indirect
+	hako.dev/seccomp v0.0.0 // indirect
 )
 
 replace (
@@ -27,4 +29,5 @@ replace (
 	hako.dev/nsenter => ../nsenter
 	hako.dev/rootfs => ../rootfs
 	hako.dev/runtime => ../runtime
+	hako.dev/seccomp => ../seccomp
 )

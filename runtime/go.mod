@@ -11,12 +11,14 @@ require (
 	hako.dev/console v0.0.0
 	hako.dev/nsenter v0.0.0
 	hako.dev/rootfs v0.0.0
+	hako.dev/seccomp v0.0.0
 )
 
 require (
 	github.com/cilium/ebpf v0.22.0 // indirect
 	github.com/moby/sys/capability v0.5.0 // indirect
 	github.com/moby/sys/mountinfo v0.7.3 // indirect
+	github.com/seccomp/libseccomp-golang v0.11.1 // indirect
 )
 
 replace (
@@ -25,4 +27,5 @@ replace (
 	hako.dev/console => ../console
 	hako.dev/nsenter => ../nsenter
 	hako.dev/rootfs => ../rootfs
+	hako.dev/seccomp => ../seccomp
 )

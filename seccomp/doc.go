@@ -1,8 +1,17 @@
-// Package seccomp will turn an OCI linux.seccomp profile into a BPF filter
-// (through libseccomp) and load it as the last step before a container's
-// program is executed, and hand a SCMP_ACT_NOTIFY listener's fd to its
-// listenerPath. See seccomp(2) and seccomp_unotify(2).
+// Package seccomp turns an OCI linux.seccomp profile into a BPF filter
+// through libseccomp (libseccomp-golang) and loads it: default action and
+// errno, architectures, flags (LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV; TSYNC
+// always), rules by syscall name with argument conditions (every operator,
+// several per rule; several on one argument mean any of them, as Docker's
+// profile uses them) and errnoRet. Names this libseccomp does not know are
+// skipped and reported. See seccomp(2) and seccomp_unotify(2).
 //
-// Today it holds no code, and hako refuses a config that has a
-// linux.seccomp section rather than run it unfiltered.
+// Load it as late as possible, so that the caller's own setup is not
+// filtered: right before execve(2) when no_new_privs is set, otherwise
+// while the caller still has CAP_SYS_ADMIN.
+//
+// Not yet: SCMP_ACT_NOTIFY listeners (refused with an error), and ENOSYS
+// instead of the default action for syscalls newer than the profile.
+//
+// Built without cgo, Compile reports that libseccomp is missing.
 package seccomp

@@ -20,6 +20,7 @@ import (
 	"hako.dev/console"
 	"hako.dev/nsenter"
 	"hako.dev/rootfs"
+	"hako.dev/seccomp"
 )
 
 // InitEnv marks the re-executed init: a main package calls Init first
@@ -106,6 +107,18 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, err
 	} else if len(skipped) > 0 {
 		log.Warn("ignoring capabilities this kernel does not know", "caps", strings.Join(skipped, ","))
+	}
+	// The profile is compiled here once to refuse a bad one before anything
+	// exists; the init compiles it again for itself.
+	if spec.Linux.Seccomp != nil {
+		f, skipped, err := seccomp.Compile(spec.Linux.Seccomp, spec.Process.NoNewPrivileges)
+		if err != nil {
+			return nil, err
+		}
+		f.Release()
+		if len(skipped) > 0 {
+			log.Warn("seccomp: ignoring syscalls this libseccomp does not know", "syscalls", strings.Join(skipped, ","))
+		}
 	}
 	cgPath, err := cgroupPath(spec, id)
 	if err != nil {

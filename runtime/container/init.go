@@ -16,6 +16,7 @@ import (
 
 	"hako.dev/capset"
 	"hako.dev/rootfs"
+	"hako.dev/seccomp"
 )
 
 // The init's inherited descriptors (CreateOpts order of ExtraFiles).
@@ -43,7 +44,7 @@ func Init() {
 		// The parent is gone or broken: nothing to report to.
 		os.Exit(1)
 	}
-	path, err := setup(&cfg, sock)
+	path, filter, err := setup(&cfg, sock)
 	if err != nil {
 		send(sock, syncMsg{Type: msgError, Error: err.Error()})
 		os.Exit(1)
@@ -53,7 +54,7 @@ func Init() {
 		os.Exit(1) // create failed after we were ready; it kills us anyway
 	}
 	sock.Close()
-	if err := waitStartAndExec(path, cfg.Spec.Process); err != nil {
+	if err := waitStartAndExec(path, cfg.Spec.Process, filter); err != nil {
 		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 		if errors.Is(err, unix.ENOENT) {
 			os.Exit(127)
@@ -63,53 +64,69 @@ func Init() {
 }
 
 // setup does everything that can fail in the init, so that create reports
-// it; it returns the program's resolved path.
-func setup(cfg *initConfig, sock *os.File) (string, error) {
+// it; it returns the program's resolved path, and the seccomp filter still
+// to load when it can wait until just before execve.
+func setup(cfg *initConfig, sock *os.File) (path string, late *seccomp.Filter, err error) {
 	spec, proc := cfg.Spec, cfg.Spec.Process
 	if err := rootfs.Prepare(rootfs.Config{
 		Spec: spec, Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Cgroups: cfg.Cgroups, NoPivot: cfg.NoPivot,
 	}); err != nil {
-		return "", fmt.Errorf("prepare rootfs: %w", err)
+		return "", nil, fmt.Errorf("prepare rootfs: %w", err)
 	}
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
-			return "", fmt.Errorf("set hostname %q: %w", spec.Hostname, err)
+			return "", nil, fmt.Errorf("set hostname %q: %w", spec.Hostname, err)
 		}
 	}
 	if spec.Domainname != "" {
 		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
-			return "", fmt.Errorf("set domainname %q: %w", spec.Domainname, err)
+			return "", nil, fmt.Errorf("set domainname %q: %w", spec.Domainname, err)
 		}
 	}
 	var master console.Console
 	if proc.Terminal {
 		m, err := setupTerminal(proc)
 		if err != nil {
-			return "", fmt.Errorf("set up terminal: %w", err)
+			return "", nil, fmt.Errorf("set up terminal: %w", err)
 		}
 		master = m
 		defer master.Close()
 	}
 	if err := rootfs.Finish(spec); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := setRlimits(proc.Rlimits); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	path, err := lookPath(proc)
+	path, err = lookPath(proc)
 	if err != nil {
-		return "", err
+		return "", nil, err
+	}
+	// Seccomp as late as possible, so that hako's own steps are not
+	// filtered: right before execve when no_new_privs is set; otherwise
+	// loading needs CAP_SYS_ADMIN, so before the capabilities are dropped.
+	var filter *seccomp.Filter
+	if spec.Linux.Seccomp != nil {
+		if filter, _, err = seccomp.Compile(spec.Linux.Seccomp, proc.NoNewPrivileges); err != nil {
+			return "", nil, err
+		}
+		if !proc.NoNewPrivileges {
+			if err := filter.Load(); err != nil {
+				return "", nil, err
+			}
+			filter = nil
+		}
 	}
 	sets, _, err := capset.FromSpec(proc.Capabilities)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	cred := &capset.Credential{UID: proc.User.UID, GID: proc.User.GID, Groups: proc.User.AdditionalGids}
 	if err := capset.Apply(sets, cred); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := unix.Chdir(cwd(proc)); err != nil {
-		return "", &os.PathError{Op: "chdir", Path: cwd(proc), Err: err}
+		return "", nil, &os.PathError{Op: "chdir", Path: cwd(proc), Err: err}
 	}
 	umask := 0o022
 	if proc.User.Umask != nil {
@@ -118,14 +135,14 @@ func setup(cfg *initConfig, sock *os.File) (string, error) {
 	unix.Umask(umask)
 	if proc.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return "", os.NewSyscallError("prctl no_new_privs", err)
+			return "", nil, os.NewSyscallError("prctl no_new_privs", err)
 		}
 	}
 	ready := syncMsg{Type: msgReady}
 	if master != nil {
-		return path, send(sock, ready, int(master.Fd()))
+		return path, filter, send(sock, ready, int(master.Fd()))
 	}
-	return path, send(sock, ready)
+	return path, filter, send(sock, ready)
 }
 
 // setupTerminal opens a pty in the container's devpts, makes its slave the
@@ -221,7 +238,7 @@ func lookPath(p *specs.Process) (string, error) {
 // /proc/self/fd needs no path into the host's /run (gone since
 // pivot_root). Every descriptor but stdio is marked close-on-exec first,
 // whoever opened it, so nothing of hako's reaches the program.
-func waitStartAndExec(path string, p *specs.Process) error {
+func waitStartAndExec(path string, p *specs.Process, filter *seccomp.Filter) error {
 	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(initFifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: "exec fifo", Err: err}
@@ -232,6 +249,12 @@ func waitStartAndExec(path string, p *specs.Process) error {
 	unix.Close(fd)
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return os.NewSyscallError("close_range", err)
+	}
+	if filter != nil {
+		// From here on only execve itself runs under the filter.
+		if err := filter.Load(); err != nil {
+			return err
+		}
 	}
 	if err := syscall.Exec(path, p.Args, p.Env); err != nil {
 		return &os.PathError{Op: "exec", Path: path, Err: err}

@@ -1,0 +1,20 @@
+//go:build !cgo
+
+package seccomp
+
+import (
+	"errors"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Filter is a compiled profile. Without cgo there is no libseccomp, so
+// nothing compiles: Compile says so.
+type Filter struct{}
+
+var errNoCgo = errors.New("seccomp: this binary was built without cgo, so without libseccomp")
+
+func Compile(*specs.LinuxSeccomp, bool) (*Filter, []string, error) { return nil, nil, errNoCgo }
+func (*Filter) Load() error                                        { return errNoCgo }
+func (*Filter) Release()                                           {}
+func (*Filter) PFC() (string, error)                               { return "", errNoCgo }

@@ -1,0 +1,221 @@
+//go:build cgo
+
+package seccomp
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Filter is a compiled profile, ready to be loaded.
+type Filter struct {
+	f *libseccomp.ScmpFilter
+}
+
+// arches maps the OCI (SCMP_ARCH_*) names to libseccomp's.
+var arches = map[specs.Arch]string{
+	specs.ArchX86: "x86", specs.ArchX86_64: "amd64", specs.ArchX32: "x32",
+	specs.ArchARM: "arm", specs.ArchAARCH64: "arm64",
+	specs.ArchMIPS: "mips", specs.ArchMIPS64: "mips64", specs.ArchMIPS64N32: "mips64n32",
+	specs.ArchMIPSEL: "mipsel", specs.ArchMIPSEL64: "mipsel64", specs.ArchMIPSEL64N32: "mipsel64n32",
+	specs.ArchPPC: "ppc", specs.ArchPPC64: "ppc64", specs.ArchPPC64LE: "ppc64le",
+	specs.ArchS390: "s390", specs.ArchS390X: "s390x", specs.ArchRISCV64: "riscv64",
+	specs.ArchLOONGARCH64: "loong64",
+}
+
+var operators = map[specs.LinuxSeccompOperator]libseccomp.ScmpCompareOp{
+	specs.OpNotEqual: libseccomp.CompareNotEqual, specs.OpLessThan: libseccomp.CompareLess,
+	specs.OpLessEqual: libseccomp.CompareLessOrEqual, specs.OpEqualTo: libseccomp.CompareEqual,
+	specs.OpGreaterEqual: libseccomp.CompareGreaterEqual, specs.OpGreaterThan: libseccomp.CompareGreater,
+	specs.OpMaskedEqual: libseccomp.CompareMaskedEqual,
+}
+
+// action converts an OCI action; errno is the rule's errnoRet (nil: EPERM).
+func action(a specs.LinuxSeccompAction, errno *uint) (libseccomp.ScmpAction, error) {
+	ret := int16(unix.EPERM)
+	if errno != nil {
+		ret = int16(*errno)
+	}
+	switch a {
+	case specs.ActKill, specs.ActKillThread:
+		return libseccomp.ActKillThread, nil
+	case specs.ActKillProcess:
+		return libseccomp.ActKillProcess, nil
+	case specs.ActTrap:
+		return libseccomp.ActTrap, nil
+	case specs.ActErrno:
+		return libseccomp.ActErrno.SetReturnCode(ret), nil
+	case specs.ActTrace:
+		return libseccomp.ActTrace.SetReturnCode(ret), nil
+	case specs.ActAllow:
+		return libseccomp.ActAllow, nil
+	case specs.ActLog:
+		return libseccomp.ActLog, nil
+	case specs.ActNotify:
+		return 0, errors.New("SCMP_ACT_NOTIFY (a seccomp listener) is not supported by this hako yet")
+	}
+	return 0, fmt.Errorf("unknown action %q", a)
+}
+
+// Compile turns a profile into a filter. Syscall names this libseccomp
+// does not know are skipped and returned, as runc skips them: a profile
+// written for a newer kernel still loads. noNewPrivs tells whether the
+// process sets no_new_privs itself; without it, loading needs
+// CAP_SYS_ADMIN.
+func Compile(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped []string, err error) {
+	def, err := action(p.DefaultAction, p.DefaultErrnoRet)
+	if err != nil {
+		return nil, nil, fmt.Errorf("seccomp defaultAction: %w", err)
+	}
+	sf, err := libseccomp.NewFilter(def)
+	if err != nil {
+		return nil, nil, fmt.Errorf("seccomp: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			sf.Release()
+		}
+	}()
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return nil, nil, fmt.Errorf("seccomp: native architecture: %w", err)
+	}
+	for _, a := range p.Architectures {
+		name, ok := arches[a]
+		if !ok {
+			return nil, nil, fmt.Errorf("seccomp: unknown architecture %q", a)
+		}
+		arch, err := libseccomp.GetArchFromString(name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("seccomp: architecture %q: %w", a, err)
+		}
+		if arch == native {
+			continue // present from the start
+		}
+		if err := sf.AddArch(arch); err != nil {
+			return nil, nil, fmt.Errorf("seccomp: add architecture %q: %w", a, err)
+		}
+	}
+	if err := sf.SetNoNewPrivsBit(noNewPrivs); err != nil {
+		return nil, nil, fmt.Errorf("seccomp: %w", err)
+	}
+	for _, flag := range p.Flags {
+		switch flag {
+		case specs.LinuxSeccompFlagLog:
+			err = sf.SetLogBit(true)
+		case specs.LinuxSeccompFlagSpecAllow:
+			err = sf.SetSSB(true)
+		case specs.LinuxSeccompFlagWaitKillableRecv:
+			err = sf.SetWaitKill(true)
+		case "SECCOMP_FILTER_FLAG_TSYNC":
+			// always on: every thread of the process gets the filter
+		default:
+			err = errors.New("unknown flag")
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("seccomp flag %s: %w", flag, err)
+		}
+	}
+	for i, rule := range p.Syscalls {
+		act, err := action(rule.Action, rule.ErrnoRet)
+		if err != nil {
+			return nil, nil, fmt.Errorf("seccomp syscalls[%d]: %w", i, err)
+		}
+		conds, err := conditions(rule.Args)
+		if err != nil {
+			return nil, nil, fmt.Errorf("seccomp syscalls[%d]: %w", i, err)
+		}
+		for _, name := range rule.Names {
+			call, err := libseccomp.GetSyscallFromName(name)
+			if err != nil {
+				skipped = append(skipped, name)
+				continue
+			}
+			if act == def {
+				continue // libseccomp refuses a rule that repeats the default
+			}
+			for _, c := range conds {
+				if err := sf.AddRuleConditional(call, act, c); err != nil {
+					return nil, nil, fmt.Errorf("seccomp rule for %s: %w", name, err)
+				}
+			}
+		}
+	}
+	return &Filter{f: sf}, skipped, nil
+}
+
+// conditions turns a rule's args into the condition sets to add: one set
+// (all must hold) normally; but libseccomp cannot AND two conditions on the
+// same argument, and profiles that give several for one argument (Docker's
+// does, for personality) mean any of them, so each becomes a rule of its own.
+func conditions(args []specs.LinuxSeccompArg) ([][]libseccomp.ScmpCondition, error) {
+	var all []libseccomp.ScmpCondition
+	seen := map[uint]bool{}
+	repeated := false
+	for _, a := range args {
+		op, ok := operators[a.Op]
+		if !ok {
+			return nil, fmt.Errorf("unknown operator %q", a.Op)
+		}
+		if a.Index > 5 {
+			return nil, fmt.Errorf("argument index %d out of range (0-5)", a.Index)
+		}
+		var c libseccomp.ScmpCondition
+		var err error
+		if op == libseccomp.CompareMaskedEqual {
+			c, err = libseccomp.MakeCondition(a.Index, op, a.Value, a.ValueTwo)
+		} else {
+			c, err = libseccomp.MakeCondition(a.Index, op, a.Value)
+		}
+		if err != nil {
+			return nil, err
+		}
+		repeated = repeated || seen[a.Index]
+		seen[a.Index] = true
+		all = append(all, c)
+	}
+	if !repeated {
+		return [][]libseccomp.ScmpCondition{all}, nil
+	}
+	var sets [][]libseccomp.ScmpCondition
+	for _, c := range all {
+		sets = append(sets, []libseccomp.ScmpCondition{c})
+	}
+	return sets, nil
+}
+
+// Load installs the filter on the calling process (every thread: TSYNC).
+// Lock the calling goroutine's thread first if the process must not
+// change threads between Load and execve.
+func (f *Filter) Load() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := f.f.Load(); err != nil {
+		return fmt.Errorf("load seccomp filter: %w", err)
+	}
+	return nil
+}
+
+// Release frees the compiled filter (a loaded one stays in force).
+func (f *Filter) Release() { f.f.Release() }
+
+// PFC renders the filter as libseccomp's pseudo-C, for reading.
+func (f *Filter) PFC() (string, error) {
+	tmp, err := os.CreateTemp("", "seccomp-pfc-")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := f.f.ExportPFC(tmp); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(tmp.Name())
+	return string(b), err
+}

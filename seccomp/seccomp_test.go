@@ -1,0 +1,73 @@
+//go:build cgo
+
+package seccomp
+
+import (
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func u(v uint) *uint { return &v }
+
+func TestCompile(t *testing.T) {
+	p := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32},
+		Flags:         []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog},
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno, ErrnoRet: u(38)},
+			{Names: []string{"not_a_syscall_anywhere"}, Action: specs.ActErrno},
+			{Names: []string{"getpid"}, Action: specs.ActAllow}, // same as the default: dropped
+			{Names: []string{"personality"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{
+				{Index: 0, Value: 0x20008, Op: specs.OpEqualTo}, {Index: 0, Value: 0xffffffff, Op: specs.OpEqualTo},
+			}},
+			{Names: []string{"clone"}, Action: specs.ActKillProcess, Args: []specs.LinuxSeccompArg{
+				{Index: 0, Value: 0x7e020000, ValueTwo: 0x10000000, Op: specs.OpMaskedEqual},
+			}},
+		},
+	}
+	f, skipped, err := Compile(p, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if len(skipped) != 1 || skipped[0] != "not_a_syscall_anywhere" {
+		t.Errorf("skipped = %v", skipped)
+	}
+	pfc, err := f.PFC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"mkdirat", "ERRNO(38)", "KILL_PROCESS", "# filter for arch x86 ", "# filter for arch x32 "} {
+		if !strings.Contains(pfc, want) {
+			t.Errorf("filter lacks %q:\n%s", want, pfc)
+		}
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    specs.LinuxSeccomp
+		want string
+	}{
+		{"action", specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_NOPE"}, `unknown action "SCMP_ACT_NOPE"`},
+		{"arch", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{"SCMP_ARCH_Z80"}}, `unknown architecture "SCMP_ARCH_Z80"`},
+		{"flag", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_NOPE"}}, "unknown flag"},
+		{"operator", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"read"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Op: "SCMP_CMP_NOPE"}}}}}, `unknown operator`},
+		{"index", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"read"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 6, Op: specs.OpEqualTo}}}}}, "out of range"},
+		{"notify", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"read"}, Action: specs.ActNotify}}}, "SCMP_ACT_NOTIFY"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Compile(&tc.p, true)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Compile() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
