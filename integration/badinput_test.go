@@ -74,7 +74,7 @@ func TestBadInput(t *testing.T) {
 	seccomp := e.bundle(nil, func(s *specs.Spec) {
 		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_SOMETIMES"}
 	})
-	sysctl := e.bundle(nil, func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} })
+	sysctl := e.bundle(nil, func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.panic": "1"} })
 
 	tests := []struct {
 		name string
@@ -105,8 +105,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"terminal", "--console-socket"}},
 		{"bad_seccomp_action", []string{"create", "--bundle", seccomp, e.id("j")},
 			[]string{"create " + e.id("j"), `seccomp defaultAction: unknown action "SCMP_ACT_SOMETIMES"`}},
-		{"unsupported_sysctl", []string{"create", "--bundle", sysctl, e.id("j2")},
-			[]string{"linux.sysctl not supported by this hako yet"}},
+		{"host_sysctl", []string{"create", "--bundle", sysctl, e.id("j2")},
+			[]string{`sysctl "kernel.panic" is not namespaced`}},
 		{"bad_id", []string{"create", "--bundle", good, "../escape"},
 			[]string{`invalid container id "../escape"`}},
 		{"unknown_id_start", []string{"start", e.id("nosuch")}, []string{"start " + e.id("nosuch") + ": container does not exist"}},

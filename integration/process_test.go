@@ -302,3 +302,20 @@ func TestRootfsPropagationShared(t *testing.T) {
 		})
 	}
 }
+
+// Namespaced sysctls are set inside, and /proc/sys is read-only after.
+func TestSysctls(t *testing.T) {
+	e := newEnv(t)
+	host, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	out := e.runProbe("sysctl", []string{"sh", "-c",
+		"cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni; echo 2 > /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo ro"},
+		func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234"}
+		})
+	if out != "1\n1234\nro\n" {
+		t.Errorf("sysctls inside: %q", out)
+	}
+	if after, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); string(after) != string(host) {
+		t.Errorf("host's ip_forward changed: %q -> %q", host, after)
+	}
+}

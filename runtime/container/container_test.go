@@ -99,9 +99,19 @@ func TestValidate(t *testing.T) {
 			s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
 		}, "hooks not supported"},
 		{"several", func(s *specs.Spec) {
-			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+			s.Linux.Personality = &specs.LinuxPersonality{}
 			s.Process.ApparmorProfile = "x"
-		}, "linux.sysctl, process.apparmorProfile not supported"},
+		}, "linux.personality, process.apparmorProfile not supported"},
+		{"sysctl_net", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, ""},
+		{"sysctl_ipc", func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"kernel.shmmax": "1", "fs.mqueue.msg_max": "5"}
+		}, ""},
+		{"sysctl_host_only", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"vm.swappiness": "1"} }, `sysctl "vm.swappiness" is not namespaced`},
+		{"sysctl_host_net", func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.UTSNamespace}}
+		}, `needs the container's own network namespace`},
+		{"sysctl_path", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net/../../x": "1"} }, "not a sysctl name"},
 		{"time_ns", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
 			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 100}}

@@ -92,6 +92,11 @@ func setup(cfg *initConfig, sock *os.File) (path string, late *seccomp.Filter, e
 		master = m
 		defer master.Close()
 	}
+	if len(spec.Linux.Sysctl) > 0 {
+		if err := setSysctls(spec.Linux.Sysctl); err != nil {
+			return "", nil, err
+		}
+	}
 	if err := rootfs.Finish(spec); err != nil {
 		return "", nil, err
 	}
