@@ -8,8 +8,8 @@ import (
 	"os"
 	"runtime"
 
-	libseccomp "github.com/seccomp/libseccomp-golang"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 )
 
