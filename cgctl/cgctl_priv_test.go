@@ -64,6 +64,18 @@ func gated(t *testing.T, script string) (cmd *exec.Cmd, release func(), out *str
 	return cmd, func() { io.WriteString(in, "go\n"); in.Close() }, out
 }
 
+// startIn runs sh -c script inside the cgroup of m from its first
+// instruction.
+func startIn(t *testing.T, m Manager, script string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	cmd, release, out := gated(t, script)
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	return cmd, out
+}
+
 func TestPrivPidsLimit(t *testing.T) {
 	m := realManager(t)
 	cmd, release, out := gated(t, "for i in 1 2 3 4 5 6 7 8; do sleep 0.3 & done; wait")
@@ -129,11 +141,7 @@ func cpuTicks(t *testing.T, pid int) uint64 {
 
 func TestPrivFreezeThaw(t *testing.T) {
 	m := realManager(t)
-	cmd, release, _ := gated(t, "while :; do :; done")
-	if err := m.Apply(cmd.Process.Pid); err != nil {
-		t.Fatal(err)
-	}
-	release()
+	cmd, _ := startIn(t, m, "while :; do :; done")
 	time.Sleep(100 * time.Millisecond)
 	if err := m.Freeze(); err != nil {
 		t.Fatal(err)
@@ -195,11 +203,7 @@ func TestPrivKillEmptiesCgroup(t *testing.T) {
 
 func TestPrivSetRefusalIsClear(t *testing.T) {
 	m := realManager(t)
-	cmd, release, _ := gated(t, "exec sleep 60")
-	if err := m.Apply(cmd.Process.Pid); err != nil {
-		t.Fatal(err)
-	}
-	release()
+	startIn(t, m, "exec sleep 60")
 	// No machine has cpu 4095: the kernel refuses, and the error says
 	// what was written where.
 	err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "4095"}})
@@ -359,11 +363,7 @@ func TestPrivHugetlbLimit(t *testing.T) {
 // Kill of a frozen cgroup leaves it frozen: the signal waits for the thaw.
 func TestPrivKillFrozenStaysFrozen(t *testing.T) {
 	m := realManager(t)
-	cmd, release, _ := gated(t, "trap 'exit 7' TERM; while :; do sleep 0.05; done")
-	if err := m.Apply(cmd.Process.Pid); err != nil {
-		t.Fatal(err)
-	}
-	release()
+	cmd, _ := startIn(t, m, "trap 'exit 7' TERM; while :; do sleep 0.05; done")
 	time.Sleep(100 * time.Millisecond)
 	if err := m.Freeze(); err != nil {
 		t.Fatal(err)
