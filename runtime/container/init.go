@@ -66,7 +66,7 @@ func Init() {
 // setup does everything that can fail in the init, so that create reports
 // it; it returns the program's resolved path, and the seccomp filter still
 // to load when it can wait until just before execve.
-func setup(cfg *initConfig, sock *os.File) (path string, late *seccomp.Filter, err error) {
+func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter, err error) {
 	spec, proc := cfg.Spec, cfg.Spec.Process
 	if err := rootfs.Prepare(rootfs.Config{
 		Spec: spec, Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Cgroups: cfg.Cgroups, NoPivot: cfg.NoPivot,
@@ -110,7 +110,6 @@ func setup(cfg *initConfig, sock *os.File) (path string, late *seccomp.Filter, e
 	// Seccomp as late as possible, so that hako's own steps are not
 	// filtered: right before execve when no_new_privs is set; otherwise
 	// loading needs CAP_SYS_ADMIN, so before the capabilities are dropped.
-	var filter *seccomp.Filter
 	if spec.Linux.Seccomp != nil {
 		if filter, _, err = seccomp.Compile(spec.Linux.Seccomp, proc.NoNewPrivileges); err != nil {
 			return "", nil, err
