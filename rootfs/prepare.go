@@ -42,6 +42,10 @@ type Config struct {
 	// NoPivot switches the root with MS_MOVE and chroot(2) instead of
 	// pivot_root(2), for roots on ramfs or the initramfs.
 	NoPivot bool
+	// BeforePivot, if set, runs once every mount and device is in place
+	// and before the root is switched: the OCI createRuntime and
+	// createContainer hooks' moment.
+	BeforePivot func() error
 }
 
 // Prepare builds the root filesystem and switches to it: on return the
@@ -94,6 +98,11 @@ func Prepare(c Config) error {
 	}
 	if devMounted {
 		if err := populateDev(root, c.Spec); err != nil {
+			return err
+		}
+	}
+	if c.BeforePivot != nil {
+		if err := c.BeforePivot(); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -182,6 +183,11 @@ func deleteCmd(g *globals) *cobra.Command {
 			c, err := container.Load(g.root, id)
 			if err == nil {
 				err = c.Delete(force)
+			}
+			var w *container.HookWarning
+			if errors.As(err, &w) {
+				g.log.Warn(fmt.Sprintf("delete %s: %v", id, w))
+				return nil
 			}
 			if err != nil {
 				return fmt.Errorf("delete %s: %w", id, err)

@@ -227,12 +227,29 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		Bundle:  bundle,
 		Cgroups: cgroupMounts(mgr),
 		NoPivot: o.NoPivot,
+		ID:      id,
+		Pid:     pid,
 	}
 	if err := send(parentSock, cfg); err != nil {
 		return nil, fmt.Errorf("send config to container init: %w", err)
 	}
 	var msg syncMsg
 	fds, err := recv(parentSock, &msg)
+	if err == nil && msg.Type == msgHooks {
+		// Mounts are in place, the root not yet switched: prestart and
+		// createRuntime hooks run here, in the runtime's namespaces.
+		st := c.hookState(Creating, pid)
+		if err = runHooks("prestart", spec.Hooks.Prestart, st); err == nil {
+			err = runHooks("createRuntime", spec.Hooks.CreateRuntime, st)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := send(parentSock, syncMsg{Type: msgHooksDone}); err != nil {
+			return nil, err
+		}
+		fds, err = recv(parentSock, &msg)
+	}
 	switch {
 	case errors.Is(err, errEOF):
 		return nil, fmt.Errorf("container init exited during setup: %s", exitText(proc))
@@ -273,6 +290,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	c.rec.Pid, c.rec.StartTime = pid, start
 	c.rec.PidNS = newNS(spec, specs.PIDNamespace)
 	c.rec.Creator, c.rec.CreatorStart = 0, 0
+	c.rec.Hooks = spec.Hooks
 	c.proc = proc
 	if err := c.save(); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
@@ -281,6 +299,11 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("release container init: %w", err)
 	}
 	return c, nil
+}
+
+// hookState is the state hooks get on their stdin.
+func (c *Container) hookState(st Status, pid int) State {
+	return State{OCIVersion: specs.Version, ID: c.rec.ID, Pid: pid, Status: st, Bundle: c.rec.Bundle, Annotations: c.rec.Annotations}
 }
 
 // initCommand is the re-execution of this binary that becomes the init.

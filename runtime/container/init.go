@@ -54,7 +54,7 @@ func Init() {
 		os.Exit(1) // create failed after we were ready; it kills us anyway
 	}
 	sock.Close()
-	if err := waitStartAndExec(path, cfg.Spec.Process, filter); err != nil {
+	if err := waitStartAndExec(path, &cfg, filter); err != nil {
 		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 		if errors.Is(err, unix.ENOENT) {
 			os.Exit(127)
@@ -70,6 +70,7 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 	spec, proc := cfg.Spec, cfg.Spec.Process
 	if err := rootfs.Prepare(rootfs.Config{
 		Spec: spec, Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Cgroups: cfg.Cgroups, NoPivot: cfg.NoPivot,
+		BeforePivot: func() error { return createHooks(cfg, sock) },
 	}); err != nil {
 		return "", nil, fmt.Errorf("prepare rootfs: %w", err)
 	}
@@ -147,6 +148,31 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 		return path, filter, send(sock, ready, int(master.Fd()))
 	}
 	return path, filter, send(sock, ready)
+}
+
+// createHooks is the moment between mounts and pivot_root: the parent runs
+// prestart and createRuntime hooks (in the runtime's namespaces), then this
+// init runs createContainer hooks, which so run in the container's
+// namespaces while their paths still resolve on the host.
+func createHooks(cfg *initConfig, sock *os.File) error {
+	h := cfg.Spec.Hooks
+	if h == nil {
+		return nil
+	}
+	if len(h.Prestart)+len(h.CreateRuntime) > 0 {
+		if err := send(sock, syncMsg{Type: msgHooks}); err != nil {
+			return err
+		}
+		var msg syncMsg
+		if _, err := recv(sock, &msg); err != nil || msg.Type != msgHooksDone {
+			os.Exit(1) // the parent failed them, or is gone: it reports
+		}
+	}
+	return runHooks("createContainer", h.CreateContainer, initState(cfg, Creating))
+}
+
+func initState(cfg *initConfig, st Status) State {
+	return State{OCIVersion: specs.Version, ID: cfg.ID, Pid: cfg.Pid, Status: st, Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations}
 }
 
 // setupTerminal opens a pty in the container's devpts, makes its slave the
@@ -242,7 +268,8 @@ func lookPath(p *specs.Process) (string, error) {
 // /proc/self/fd needs no path into the host's /run (gone since
 // pivot_root). Every descriptor but stdio is marked close-on-exec first,
 // whoever opened it, so nothing of hako's reaches the program.
-func waitStartAndExec(path string, p *specs.Process, filter *seccomp.Filter) error {
+func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter) error {
+	p := cfg.Spec.Process
 	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(initFifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: "exec fifo", Err: err}
@@ -251,6 +278,13 @@ func waitStartAndExec(path string, p *specs.Process, filter *seccomp.Filter) err
 		return &os.PathError{Op: "write", Path: "exec fifo", Err: err}
 	}
 	unix.Close(fd)
+	// startContainer hooks: in the container, after start, before the
+	// program; their paths resolve in the container.
+	if h := cfg.Spec.Hooks; h != nil {
+		if err := runHooks("startContainer", h.StartContainer, initState(cfg, Running)); err != nil {
+			return err
+		}
+	}
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return os.NewSyscallError("close_range", err)
 	}

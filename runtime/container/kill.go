@@ -120,8 +120,23 @@ func (c *Container) Delete(force bool) error {
 			return err
 		}
 	}
-	return c.destroy()
+	if err := c.destroy(); err != nil {
+		return err
+	}
+	if h := c.rec.Hooks; h != nil {
+		if err := runHooks("poststop", h.Poststop, c.hookState(Stopped, 0)); err != nil {
+			return &HookWarning{Err: err}
+		}
+	}
+	return nil
 }
+
+// HookWarning is a poststop hook's failure: the container is deleted all
+// the same, and the caller should warn, not fail (runtime-spec 1.3).
+type HookWarning struct{ Err error }
+
+func (w *HookWarning) Error() string { return w.Err.Error() }
+func (w *HookWarning) Unwrap() error { return w.Err }
 
 // killAll SIGKILLs the init and, when the container shares the host's pid
 // namespace (so the init's death takes nobody with it), every process in

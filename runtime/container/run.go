@@ -42,7 +42,11 @@ func Run(root, id string, o CreateOpts) (code int, err error) {
 		return -1, err
 	}
 	defer func() {
-		if derr := c.Delete(true); derr != nil && err == nil {
+		derr := c.Delete(true)
+		var w *HookWarning
+		if errors.As(derr, &w) && o.Logger != nil {
+			o.Logger.Warn(w.Error())
+		} else if derr != nil && err == nil {
 			err = fmt.Errorf("delete: %w", derr)
 		}
 	}()

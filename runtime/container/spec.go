@@ -111,8 +111,8 @@ func validate(s *specs.Spec) error {
 }
 
 // unsupported refuses settings this hako cannot honour yet. Running a
-// container without a hook or label it asked for would be silently weaker
-// than asked, so such a config fails instead.
+// container without a label or setting it asked for would be silently
+// weaker than asked, so such a config fails instead.
 func unsupported(s *specs.Spec) error {
 	var fields []string
 	add := func(cond bool, name string) {
@@ -121,8 +121,6 @@ func unsupported(s *specs.Spec) error {
 		}
 	}
 	p, l := s.Process, s.Linux
-	add(s.Hooks != nil && (len(s.Hooks.Prestart)+len(s.Hooks.CreateRuntime)+len(s.Hooks.CreateContainer)+
-		len(s.Hooks.StartContainer)+len(s.Hooks.Poststart)+len(s.Hooks.Poststop) > 0), "hooks")
 	add(l.IntelRdt != nil, "linux.intelRdt")
 	add(l.Personality != nil, "linux.personality")
 	add(l.MountLabel != "", "linux.mountLabel")

@@ -58,6 +58,14 @@ func (c *Container) Start() error {
 	if err := os.Remove(fifo); err != nil {
 		return err
 	}
+	// A failing poststart hook fails the start (runtime-spec 1.3): the
+	// container is stopped rather than left running half-announced.
+	if h := c.rec.Hooks; h != nil {
+		if err := runHooks("poststart", h.Poststart, c.hookState(Running, c.rec.Pid)); err != nil {
+			c.killAll()
+			return err
+		}
+	}
 	return nil
 }
 

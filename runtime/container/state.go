@@ -64,6 +64,8 @@ type record struct {
 	// still lets `delete` find and remove what it made.
 	Creator      int    `json:"creator,omitempty"`
 	CreatorStart uint64 `json:"creatorStart,omitempty"`
+	// Hooks are the config's, for the ones start and delete run.
+	Hooks *specs.Hooks `json:"hooks,omitempty"`
 }
 
 const (

@@ -39,9 +39,11 @@ import (
 // If the parent dies before "ok", the init reads EOF and exits, so a failed
 // create never leaves a waiting init behind.
 const (
-	msgReady = "ready"
-	msgError = "error"
-	msgOK    = "ok"
+	msgReady     = "ready"
+	msgError     = "error"
+	msgOK        = "ok"
+	msgHooks     = "hooks"      // init: mounts done, run prestart and createRuntime hooks
+	msgHooksDone = "hooks-done" // parent: they ran
 )
 
 type syncMsg struct {
@@ -51,12 +53,14 @@ type syncMsg struct {
 
 // initConfig is everything the init needs; it has no other input.
 type initConfig struct {
-	Spec     *specs.Spec          `json:"spec"`
-	Rootfs   string               `json:"rootfs"`
-	Bundle   string               `json:"bundle"`
-	Cgroups  []rootfs.CgroupMount `json:"cgroups"`
-	NoPivot  bool                 `json:"noPivot,omitempty"`
-	CgroupNS bool                 `json:"cgroupNamespace,omitempty"`
+	Spec    *specs.Spec          `json:"spec"`
+	Rootfs  string               `json:"rootfs"`
+	Bundle  string               `json:"bundle"`
+	Cgroups []rootfs.CgroupMount `json:"cgroups"`
+	NoPivot bool                 `json:"noPivot,omitempty"`
+	// ID and Pid (as the host sees it) are for hooks' state.
+	ID  string `json:"id"`
+	Pid int    `json:"pid"`
 }
 
 // sockBuf is the socket buffer both ends ask for: a config with many mounts
