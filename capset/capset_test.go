@@ -2,6 +2,7 @@ package capset
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/moby/sys/capability"
@@ -46,5 +47,26 @@ func TestFromSpecSkipsUnknown(t *testing.T) {
 	want := []capability.Cap{capability.CAP_KILL}
 	if !reflect.DeepEqual(s.Bounding, want) || !reflect.DeepEqual(s.Permitted, want) || s.Ambient != nil {
 		t.Errorf("sets = %+v", s)
+	}
+}
+
+func TestProcessSettingErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"domain", SetPersonality(&specs.LinuxPersonality{Domain: "BSD"}), `unknown domain "BSD"`},
+		{"pflags", SetPersonality(&specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"X"}}), "unknown flags"},
+		{"policy", SetScheduler(&specs.Scheduler{Policy: "SCHED_ISO"}), `unknown policy "SCHED_ISO"`},
+		{"sflag", SetScheduler(&specs.Scheduler{Policy: specs.SchedOther, Flags: []specs.LinuxSchedulerFlag{"NOPE"}}), `unknown flag "NOPE"`},
+		{"class", SetIOPriority(&specs.LinuxIOPriority{Class: "IOPRIO_CLASS_X"}), "unknown class"},
+		{"level", SetIOPriority(&specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 9}), "out of range"},
+		{"cpus", SetAffinity("3-1"), "bad list"},
+		{"cpus2", SetAffinity("x"), "bad list"},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, tc.err, tc.want)
+		}
 	}
 }

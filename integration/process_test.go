@@ -319,3 +319,41 @@ func TestSysctls(t *testing.T) {
 		t.Errorf("host's ip_forward changed: %q -> %q", host, after)
 	}
 }
+
+// Scheduler, I/O priority, personality, CPU affinity and the session
+// keyring, as configured, seen from inside.
+func TestProcessAttributes(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("attrs")
+	out := e.runProbe("attrs", []string{"testinit", "sched", "--", "keyring"}, func(s *specs.Spec) {
+		s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 5}
+		s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 6}
+		s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+		s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "0"}
+	})
+	for _, want := range []string{
+		"policy=3 nice=5 ", // SCHED_BATCH
+		"ioprio_class=2 ioprio_level=6",
+		"personality=0x8",
+		"cpus=0\n",
+		"session_keyring=_ses." + id + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	t.Run("no_new_keyring", func(t *testing.T) {
+		r := e.hako("run", "--no-new-keyring", "--bundle", e.bundle([]string{"testinit", "keyring"}, nil), e.id("keep"))
+		if r.code != 0 || strings.Contains(r.stdout, "_ses."+e.id("keep")) {
+			t.Errorf("--no-new-keyring: %+v", r)
+		}
+	})
+	t.Run("refusal", func(t *testing.T) {
+		r := e.hako("run", "--bundle", e.bundle([]string{"true"}, func(s *specs.Spec) {
+			s.Process.IOPriority = &specs.LinuxIOPriority{Class: "IOPRIO_CLASS_NOPE"}
+		}), e.id("badio"))
+		if r.code == 0 || !strings.Contains(r.stderr, `ioPriority: unknown class "IOPRIO_CLASS_NOPE"`) {
+			t.Errorf("bad ioPriority: %+v", r)
+		}
+	})
+}

@@ -17,6 +17,7 @@ type createFlags struct {
 	pidFile       string
 	consoleSocket string
 	noPivot       bool
+	noNewKeyring  bool
 }
 
 func (c *createFlags) add(cmd *cobra.Command) {
@@ -25,11 +26,12 @@ func (c *createFlags) add(cmd *cobra.Command) {
 	f.StringVar(&c.pidFile, "pid-file", "", "write the container's init pid to this file")
 	f.StringVar(&c.consoleSocket, "console-socket", "", "unix socket to send the pty master to, when the config asks for a terminal")
 	f.BoolVar(&c.noPivot, "no-pivot", false, "switch root with MS_MOVE+chroot instead of pivot_root (roots on ramfs)")
+	f.BoolVar(&c.noNewKeyring, "no-new-keyring", false, "keep the caller's session keyring instead of a new one")
 }
 
 func (c *createFlags) opts(g *globals) container.CreateOpts {
 	return container.CreateOpts{
-		Bundle: c.bundle, NoPivot: c.noPivot, ConsoleSocket: c.consoleSocket,
+		Bundle: c.bundle, NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, ConsoleSocket: c.consoleSocket,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log,
 	}
 }

@@ -31,6 +31,8 @@ var probes = map[string]func(args []string) error{
 	"pid":      func([]string) error { fmt.Printf("pid=%d ppid=%d\n", os.Getpid(), os.Getppid()); return nil },
 	"cat":      func(a []string) error { return catFile(a[0])(nil) },
 	"sleep":    sleep,
+	"sched":    sched,
+	"keyring":  keyring,
 	"exit":     exit,
 	"kill-self": func(a []string) error {
 		n, err := strconv.Atoi(a[0])
@@ -231,5 +233,52 @@ func exit(a []string) error {
 		return err
 	}
 	os.Exit(n)
+	return nil
+}
+
+// sched prints what the process-attribute settings set: scheduler policy,
+// nice and priority, I/O priority, personality and CPU affinity.
+func sched([]string) error {
+	a, err := unix.SchedGetAttr(0, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("policy=%d nice=%d priority=%d\n", a.Policy, a.Nice, a.Priority)
+	const whoProcess = 1
+	prio, _, e := unix.RawSyscall(unix.SYS_IOPRIO_GET, whoProcess, 0, 0)
+	if e != 0 {
+		return e
+	}
+	fmt.Printf("ioprio_class=%d ioprio_level=%d\n", prio>>13, prio&7)
+	pers, _, e := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	if e != 0 {
+		return e
+	}
+	fmt.Printf("personality=%#x\n", pers)
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return err
+	}
+	var cpus []string
+	for c := 0; c < 1024; c++ {
+		if set.IsSet(c) {
+			cpus = append(cpus, strconv.Itoa(c))
+		}
+	}
+	fmt.Printf("cpus=%s\n", strings.Join(cpus, ","))
+	return nil
+}
+
+// keyring prints the description of the session keyring.
+func keyring([]string) error {
+	id, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false)
+	if err != nil {
+		return err
+	}
+	d, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("session_keyring=%s\n", d[strings.LastIndexByte(d, ';')+1:])
 	return nil
 }

@@ -99,9 +99,9 @@ func TestValidate(t *testing.T) {
 			s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
 		}, ""},
 		{"several", func(s *specs.Spec) {
-			s.Linux.Personality = &specs.LinuxPersonality{}
+			s.Linux.IntelRdt = &specs.LinuxIntelRdt{}
 			s.Process.ApparmorProfile = "x"
-		}, "linux.personality, process.apparmorProfile not supported"},
+		}, "linux.intelRdt, process.apparmorProfile not supported"},
 		{"sysctl_net", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, ""},
 		{"sysctl_ipc", func(s *specs.Spec) {
 			s.Linux.Sysctl = map[string]string{"kernel.shmmax": "1", "fs.mqueue.msg_max": "5"}

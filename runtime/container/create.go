@@ -37,6 +37,9 @@ type CreateOpts struct {
 	Bundle string
 	// NoPivot uses MS_MOVE+chroot instead of pivot_root (see rootfs).
 	NoPivot bool
+	// NoNewKeyring keeps the caller's session keyring instead of giving
+	// the container one of its own.
+	NoNewKeyring bool
 	// Stdin, Stdout and Stderr become the container's when it has no
 	// terminal; nil means /dev/null.
 	Stdin, Stdout, Stderr *os.File
@@ -222,13 +225,14 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	})
 
 	cfg := initConfig{
-		Spec:    spec,
-		Rootfs:  rootfsPath,
-		Bundle:  bundle,
-		Cgroups: cgroupMounts(mgr),
-		NoPivot: o.NoPivot,
-		ID:      id,
-		Pid:     pid,
+		Spec:         spec,
+		Rootfs:       rootfsPath,
+		Bundle:       bundle,
+		Cgroups:      cgroupMounts(mgr),
+		NoPivot:      o.NoPivot,
+		NoNewKeyring: o.NoNewKeyring,
+		ID:           id,
+		Pid:          pid,
 	}
 	if err := send(parentSock, cfg); err != nil {
 		return nil, fmt.Errorf("send config to container init: %w", err)

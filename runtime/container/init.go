@@ -68,6 +68,13 @@ func Init() {
 // to load when it can wait until just before execve.
 func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter, err error) {
 	spec, proc := cfg.Spec, cfg.Spec.Process
+	// The init itself runs on the initial CPUs (runc's reading of
+	// execCPUAffinity); the program gets the final ones.
+	if a := proc.ExecCPUAffinity; a != nil && a.Initial != "" {
+		if err := capset.SetAffinity(a.Initial); err != nil {
+			return "", nil, err
+		}
+	}
 	if err := rootfs.Prepare(rootfs.Config{
 		Spec: spec, Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Cgroups: cfg.Cgroups, NoPivot: cfg.NoPivot,
 		BeforePivot: func() error { return createHooks(cfg, sock) },
@@ -101,8 +108,32 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 	if err := rootfs.Finish(spec); err != nil {
 		return "", nil, err
 	}
+	// Per-process settings, in this order: rlimits, keyring, personality,
+	// scheduler, I/O priority (the last two may need CAP_SYS_NICE, which
+	// the capabilities below may drop); then seccomp, credentials and
+	// capabilities, cwd, umask, no_new_privs.
 	if err := setRlimits(proc.Rlimits); err != nil {
 		return "", nil, err
+	}
+	if !cfg.NoNewKeyring {
+		if err := capset.JoinSessionKeyring("_ses." + cfg.ID); err != nil {
+			return "", nil, err
+		}
+	}
+	if spec.Linux.Personality != nil {
+		if err := capset.SetPersonality(spec.Linux.Personality); err != nil {
+			return "", nil, err
+		}
+	}
+	if proc.Scheduler != nil {
+		if err := capset.SetScheduler(proc.Scheduler); err != nil {
+			return "", nil, err
+		}
+	}
+	if proc.IOPriority != nil {
+		if err := capset.SetIOPriority(proc.IOPriority); err != nil {
+			return "", nil, err
+		}
 	}
 	path, err = lookPath(proc)
 	if err != nil {
@@ -287,6 +318,11 @@ func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter) erro
 	}
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return os.NewSyscallError("close_range", err)
+	}
+	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
+		if err := capset.SetAffinity(a.Final); err != nil {
+			return err
+		}
 	}
 	if filter != nil {
 		// From here on only execve itself runs under the filter.

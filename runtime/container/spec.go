@@ -122,13 +122,9 @@ func unsupported(s *specs.Spec) error {
 	}
 	p, l := s.Process, s.Linux
 	add(l.IntelRdt != nil, "linux.intelRdt")
-	add(l.Personality != nil, "linux.personality")
 	add(l.MountLabel != "", "linux.mountLabel")
 	add(p.ApparmorProfile != "", "process.apparmorProfile")
 	add(p.SelinuxLabel != "", "process.selinuxLabel")
-	add(p.Scheduler != nil, "process.scheduler")
-	add(p.IOPriority != nil, "process.ioPriority")
-	add(p.ExecCPUAffinity != nil, "process.execCPUAffinity")
 	if len(fields) > 0 {
 		return fmt.Errorf("config: %s not supported by this hako yet; refusing rather than running the container without it",
 			strings.Join(fields, ", "))

@@ -58,6 +58,8 @@ type initConfig struct {
 	Bundle  string               `json:"bundle"`
 	Cgroups []rootfs.CgroupMount `json:"cgroups"`
 	NoPivot bool                 `json:"noPivot,omitempty"`
+	// NoNewKeyring keeps the caller's session keyring (--no-new-keyring).
+	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
 	// ID and Pid (as the host sees it) are for hooks' state.
 	ID  string `json:"id"`
 	Pid int    `json:"pid"`
