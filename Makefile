@@ -17,13 +17,15 @@ all: build
 setup:
 	@hack/setup.sh
 
-# hako and nsrun carry nsenter's C pre-init stage (cgo); the probe and the
-# bundle builder are static Go.
+# hako and nsrun carry nsenter's C pre-init stage, hako and seccomp link
+# libseccomp (cgo); the other tools are static Go.
 build:
 	@mkdir -p $(BIN)
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/hako hako.dev/cmd/hako
 	CGO_ENABLED=1 $(GO) build -trimpath -o $(BIN)/nsrun hako.dev/cmd/nsrun
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/cgctl hako.dev/cmd/cgctl
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/capset hako.dev/cmd/capset
+	CGO_ENABLED=1 $(GO) build -trimpath -o $(BIN)/seccomp hako.dev/cmd/seccomp
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/testinit hako.dev/integration/testinit
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/mkbundle hako.dev/integration/cmd/mkbundle
 

@@ -70,3 +70,14 @@ func TestProcessSettingErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDecode(t *testing.T) {
+	got := Decode(1<<29 | 1<<5 | 1<<10 | 1<<63)
+	want := []string{"CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_AUDIT_WRITE", "cap_63"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Decode = %v, want %v", got, want)
+	}
+	if s, err := Show(0); err != nil || s["CapBnd"] == nil {
+		t.Errorf("Show(0) = %v, %v", s, err)
+	}
+}

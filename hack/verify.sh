@@ -28,7 +28,7 @@ build() {
 
 # cgo is needed only by the pre-init stage and seccomp, and the commands
 # that import them.
-cgo_only='/nsenter/preinit$|^hako.dev/seccomp|^hako.dev/cmd/(hako|nsrun)$'
+cgo_only='/nsenter/preinit$|^hako.dev/seccomp|^hako.dev/cmd/(hako|nsrun|seccomp)$'
 for dir in $(go list -m -f '{{.Dir}}'); do
 	mod=$(cd "$dir" && GOWORK=off go list -m)
 	if ! (cd "$dir" && GOWORK=off go mod tidy -diff >/dev/null); then

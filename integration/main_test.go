@@ -20,10 +20,12 @@ import (
 // Binaries under test, built once by TestMain (or taken from
 // HAKO_BIN_DIR, where `make` already built them).
 var (
-	hakoBin  string
-	nsrunBin string
-	cgctlBin string
-	probeBin string
+	hakoBin    string
+	nsrunBin   string
+	cgctlBin   string
+	capsetBin  string
+	seccompBin string
+	probeBin   string
 )
 
 func TestMain(m *testing.M) {
@@ -48,6 +50,8 @@ func run(m *testing.M) int {
 			{"hako.dev/cmd/hako", "hako", "1"}, // carries the C pre-init stage
 			{"hako.dev/cmd/nsrun", "nsrun", "1"},
 			{"hako.dev/cmd/cgctl", "cgctl", "0"},
+			{"hako.dev/cmd/capset", "capset", "0"},
+			{"hako.dev/cmd/seccomp", "seccomp", "1"},
 			{"./testinit", "testinit", "0"}, // static: runs inside containers
 		} {
 			pkg := b.pkg
@@ -60,7 +64,7 @@ func run(m *testing.M) int {
 		}
 	}
 	hakoBin, nsrunBin, probeBin = filepath.Join(dir, "hako"), filepath.Join(dir, "nsrun"), filepath.Join(dir, "testinit")
-	cgctlBin = filepath.Join(dir, "cgctl")
+	cgctlBin, capsetBin, seccompBin = filepath.Join(dir, "cgctl"), filepath.Join(dir, "capset"), filepath.Join(dir, "seccomp")
 	if _, err := os.Stat(fixture.Busybox); err != nil {
 		fmt.Fprintf(os.Stderr, "%s missing: run `make setup` (apt-get install busybox-static)\n", fixture.Busybox)
 		return 1

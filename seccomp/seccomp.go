@@ -219,3 +219,58 @@ func (f *Filter) PFC() (string, error) {
 	b, err := os.ReadFile(tmp.Name())
 	return string(b), err
 }
+
+// Check answers what the filter does with syscall name called with args
+// by the native architecture, without loading it: the exported BPF
+// program is interpreted. The answer reads like an OCI action,
+// "SCMP_ACT_ERRNO(1)".
+func (f *Filter) Check(name string, args ...uint64) (string, error) {
+	if len(args) > 6 {
+		return "", errors.New("check: at most 6 arguments")
+	}
+	call, err := libseccomp.GetSyscallFromName(name)
+	if err != nil {
+		return "", fmt.Errorf("check: unknown syscall %q", name)
+	}
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return "", err
+	}
+	raw, err := f.bpf()
+	if err != nil {
+		return "", err
+	}
+	prog, err := parseProgram(raw)
+	if err != nil {
+		return "", err
+	}
+	d := &seccompData{nr: int32(call), arch: auditArch[native]}
+	copy(d.args[:], args)
+	ret, err := run(prog, d)
+	if err != nil {
+		return "", err
+	}
+	return describe(ret), nil
+}
+
+// bpf exports the program (through a file: seccomp_export_bpf_mem needs
+// libseccomp 2.6, Debian 12 has 2.5).
+func (f *Filter) bpf() ([]byte, error) {
+	tmp, err := os.CreateTemp("", "seccomp-bpf-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := f.f.ExportBPF(tmp); err != nil {
+		return nil, fmt.Errorf("export seccomp filter: %w", err)
+	}
+	return os.ReadFile(tmp.Name())
+}
+
+// auditArch is the AUDIT_ARCH_* value the kernel puts in seccomp_data for
+// the architectures this interpreter checks as native.
+var auditArch = map[libseccomp.ScmpArch]uint32{
+	libseccomp.ArchAMD64: 0xc000003e, libseccomp.ArchX86: 0x40000003, libseccomp.ArchARM64: 0xc00000b7,
+	libseccomp.ArchPPC64LE: 0xc0000015, libseccomp.ArchS390X: 0x80000016, libseccomp.ArchRISCV64: 0xc00000f3,
+}

@@ -71,3 +71,42 @@ func TestCompileErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCheck(t *testing.T) {
+	f, _, err := Compile(&specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"mkdir"}, Action: specs.ActErrno},
+			{Names: []string{"kill"}, Action: specs.ActErrno, ErrnoRet: u(38), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 0, Op: specs.OpEqualTo}}},
+			{Names: []string{"clone"}, Action: specs.ActKillProcess, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0x10000000, ValueTwo: 0x10000000, Op: specs.OpMaskedEqual}}},
+			{Names: []string{"ptrace"}, Action: specs.ActTrap},
+			{Names: []string{"uname"}, Action: specs.ActLog},
+		},
+	}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	for _, tc := range []struct {
+		name string
+		args []uint64
+		want string
+	}{
+		{"mkdir", nil, "SCMP_ACT_ERRNO(1)"},
+		{"read", nil, "SCMP_ACT_ALLOW"},
+		{"kill", []uint64{1, 0}, "SCMP_ACT_ERRNO(38)"},
+		{"kill", []uint64{1, 9}, "SCMP_ACT_ALLOW"},
+		{"clone", []uint64{0x10000011}, "SCMP_ACT_KILL_PROCESS"},
+		{"clone", []uint64{0x11}, "SCMP_ACT_ALLOW"},
+		{"ptrace", nil, "SCMP_ACT_TRAP"},
+		{"uname", nil, "SCMP_ACT_LOG"},
+	} {
+		got, err := f.Check(tc.name, tc.args...)
+		if err != nil || got != tc.want {
+			t.Errorf("Check(%s, %v) = %q, %v; want %q", tc.name, tc.args, got, err, tc.want)
+		}
+	}
+	if _, err := f.Check("no_such_call"); err == nil {
+		t.Error("unknown syscall checked")
+	}
+}
