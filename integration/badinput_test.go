@@ -75,6 +75,8 @@ func TestBadInput(t *testing.T) {
 		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_SOMETIMES"}
 	})
 	sysctl := e.bundle(nil, func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.panic": "1"} })
+	apparmor := e.bundle(nil, func(s *specs.Spec) { s.Process.ApparmorProfile = "docker-default" })
+	selinux := e.bundle(nil, func(s *specs.Spec) { s.Process.SelinuxLabel = "system_u:system_r:container_t:s0" })
 
 	tests := []struct {
 		name string
@@ -107,6 +109,11 @@ func TestBadInput(t *testing.T) {
 			[]string{"create " + e.id("j"), `seccomp defaultAction: unknown action "SCMP_ACT_SOMETIMES"`}},
 		{"host_sysctl", []string{"create", "--bundle", sysctl, e.id("j2")},
 			[]string{`sysctl "kernel.panic" is not namespaced`}},
+		// This host runs neither LSM: a label asked for is an error.
+		{"apparmor_without_apparmor", []string{"create", "--bundle", apparmor, e.id("k")},
+			[]string{`apparmor profile "docker-default" requested, but AppArmor is not enabled on this host`}},
+		{"selinux_without_selinux", []string{"create", "--bundle", selinux, e.id("k2")},
+			[]string{"SELinux is not enabled on this host"}},
 		{"bad_id", []string{"create", "--bundle", good, "../escape"},
 			[]string{`invalid container id "../escape"`}},
 		{"unknown_id_start", []string{"start", e.id("nosuch")}, []string{"start " + e.id("nosuch") + ": container does not exist"}},

@@ -100,8 +100,8 @@ func TestValidate(t *testing.T) {
 		}, ""},
 		{"several", func(s *specs.Spec) {
 			s.Linux.IntelRdt = &specs.LinuxIntelRdt{}
-			s.Process.ApparmorProfile = "x"
-		}, "linux.intelRdt, process.apparmorProfile not supported"},
+			s.Linux.MountLabel = "x"
+		}, "linux.intelRdt, linux.mountLabel not supported"},
 		{"sysctl_net", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, ""},
 		{"sysctl_ipc", func(s *specs.Spec) {
 			s.Linux.Sysctl = map[string]string{"kernel.shmmax": "1", "fs.mqueue.msg_max": "5"}

@@ -135,6 +135,17 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 			return "", nil, err
 		}
 	}
+	// LSM labels take effect at execve; set on the thread that will exec.
+	if proc.ApparmorProfile != "" {
+		if err := capset.SetAppArmorOnExec(proc.ApparmorProfile); err != nil {
+			return "", nil, err
+		}
+	}
+	if proc.SelinuxLabel != "" {
+		if err := capset.SetSELinuxOnExec(proc.SelinuxLabel); err != nil {
+			return "", nil, err
+		}
+	}
 	path, err = lookPath(proc)
 	if err != nil {
 		return "", nil, err

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"hako.dev/capset"
 )
 
 // LoadSpec reads <bundle>/config.json. A syntax error names its line and
@@ -104,6 +106,13 @@ func validate(s *specs.Spec) error {
 	if err := checkSysctls(s); err != nil {
 		return err
 	}
+	// A label the host cannot apply is an error, never silently dropped.
+	if s.Process.ApparmorProfile != "" && !capset.AppArmorEnabled() {
+		return fmt.Errorf("config: apparmor profile %q requested, but AppArmor is not enabled on this host", s.Process.ApparmorProfile)
+	}
+	if s.Process.SelinuxLabel != "" && !capset.SELinuxEnabled() {
+		return fmt.Errorf("config: selinux label %q requested, but SELinux is not enabled on this host", s.Process.SelinuxLabel)
+	}
 	if s.Hostname != "" && !seen[specs.UTSNamespace] {
 		return errors.New("config: hostname needs a uts namespace")
 	}
@@ -120,11 +129,9 @@ func unsupported(s *specs.Spec) error {
 			fields = append(fields, name)
 		}
 	}
-	p, l := s.Process, s.Linux
+	l := s.Linux
 	add(l.IntelRdt != nil, "linux.intelRdt")
 	add(l.MountLabel != "", "linux.mountLabel")
-	add(p.ApparmorProfile != "", "process.apparmorProfile")
-	add(p.SelinuxLabel != "", "process.selinuxLabel")
 	if len(fields) > 0 {
 		return fmt.Errorf("config: %s not supported by this hako yet; refusing rather than running the container without it",
 			strings.Join(fields, ", "))
