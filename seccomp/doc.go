@@ -10,8 +10,12 @@
 // filtered: right before execve(2) when no_new_privs is set, otherwise
 // while the caller still has CAP_SYS_ADMIN.
 //
-// Not yet: SCMP_ACT_NOTIFY listeners (refused with an error), and ENOSYS
-// instead of the default action for syscalls newer than the profile.
+// A syscall numbered above every one the profile names answers ENOSYS
+// (when the default denies), so that libc falls back to an older call as on
+// an older kernel: the program loaded is libseccomp's behind a short prefix,
+// with seccomp(2) directly.
+//
+// Not yet: SCMP_ACT_NOTIFY listeners (refused with an error).
 //
 // Built without cgo, Compile reports that libseccomp is missing.
 package seccomp

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -16,6 +17,14 @@ import (
 // Filter is a compiled profile, ready to be loaded.
 type Filter struct {
 	f *libseccomp.ScmpFilter
+	// maxNr is the highest native syscall number the profile names;
+	// enosys tells whether numbers above it answer ENOSYS (see program).
+	maxNr  int32
+	enosys bool
+	// flags are the SECCOMP_FILTER_FLAG_* to load with; nnp whether to
+	// set no_new_privs first, as libseccomp's own load would.
+	flags uintptr
+	nnp   bool
 }
 
 // arches maps the OCI (SCMP_ARCH_*) names to libseccomp's.
@@ -102,24 +111,19 @@ func Compile(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped []strin
 			return nil, nil, fmt.Errorf("seccomp: add architecture %q: %w", a, err)
 		}
 	}
-	if err := sf.SetNoNewPrivsBit(noNewPrivs); err != nil {
-		return nil, nil, fmt.Errorf("seccomp: %w", err)
-	}
+	flt := &Filter{nnp: noNewPrivs, flags: unix.SECCOMP_FILTER_FLAG_TSYNC, maxNr: -1}
 	for _, flag := range p.Flags {
 		switch flag {
 		case specs.LinuxSeccompFlagLog:
-			err = sf.SetLogBit(true)
+			flt.flags |= unix.SECCOMP_FILTER_FLAG_LOG
 		case specs.LinuxSeccompFlagSpecAllow:
-			err = sf.SetSSB(true)
+			flt.flags |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
 		case specs.LinuxSeccompFlagWaitKillableRecv:
-			err = sf.SetWaitKill(true)
+			flt.flags |= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 		case "SECCOMP_FILTER_FLAG_TSYNC":
 			// always on: every thread of the process gets the filter
 		default:
-			err = errors.New("unknown flag")
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("seccomp flag %s: %w", flag, err)
+			return nil, nil, fmt.Errorf("seccomp flag %s: unknown flag", flag)
 		}
 	}
 	for i, rule := range p.Syscalls {
@@ -137,6 +141,7 @@ func Compile(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped []strin
 				skipped = append(skipped, name)
 				continue
 			}
+			flt.maxNr = max(flt.maxNr, int32(call))
 			if act == def {
 				continue // libseccomp refuses a rule that repeats the default
 			}
@@ -147,7 +152,13 @@ func Compile(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped []strin
 			}
 		}
 	}
-	return &Filter{f: sf}, skipped, nil
+	// A syscall newer than anything the profile names gets ENOSYS rather
+	// than a default that denies: libc then falls back to an older call
+	// (clone3 -> clone, ...), as it does on an older kernel. Not needed
+	// when the default lets everything through anyway.
+	flt.enosys = flt.maxNr >= 0 && def != libseccomp.ActAllow && def != libseccomp.ActLog
+	flt.f = sf
+	return flt, skipped, nil
 }
 
 // conditions turns a rule's args into the condition sets to add: one set
@@ -190,16 +201,71 @@ func conditions(args []specs.LinuxSeccompArg) ([][]libseccomp.ScmpCondition, err
 	return sets, nil
 }
 
-// Load installs the filter on the calling process (every thread: TSYNC).
-// Lock the calling goroutine's thread first if the process must not
-// change threads between Load and execve.
+// Load installs the filter on the calling process (every thread: TSYNC),
+// with seccomp(2) directly, since the program is libseccomp's plus the
+// ENOSYS prefix. Lock the calling goroutine's thread first if the process
+// must not change threads between Load and execve.
 func (f *Filter) Load() error {
+	prog, err := f.program()
+	if err != nil {
+		return err
+	}
+	// no_new_privs is per thread: set it on the thread that loads (TSYNC
+	// then sets it on the others).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if err := f.f.Load(); err != nil {
-		return fmt.Errorf("load seccomp filter: %w", err)
+	if f.nnp {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("load seccomp filter: set no_new_privs: %w", err)
+		}
+	}
+	filters := make([]unix.SockFilter, len(prog))
+	for i, in := range prog {
+		filters[i] = unix.SockFilter{Code: in.code, Jt: in.jt, Jf: in.jf, K: in.k}
+	}
+	fprog := unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
+	r, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, f.flags, uintptr(unsafe.Pointer(&fprog)))
+	runtime.KeepAlive(filters)
+	if e != 0 {
+		return fmt.Errorf("load seccomp filter: %w", e)
+	}
+	if r != 0 { // TSYNC: the id of a thread that could not be synchronized
+		return fmt.Errorf("load seccomp filter: thread %d could not take it", r)
 	}
 	return nil
+}
+
+// program is the BPF the kernel gets: libseccomp's, behind a prefix that
+// answers ENOSYS, on the native architecture, for syscall numbers above
+// the highest the profile names (x32 numbers, which have bit 30 set, go
+// on to libseccomp's own checks).
+func (f *Filter) program() ([]sockFilter, error) {
+	raw, err := f.bpf()
+	if err != nil {
+		return nil, err
+	}
+	prog, err := parseProgram(raw)
+	if err != nil || !f.enosys {
+		return prog, err
+	}
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return nil, err
+	}
+	arch, ok := auditArch[native]
+	if !ok {
+		return prog, nil
+	}
+	const enosys = 0x00050000 | uint32(unix.ENOSYS) // SECCOMP_RET_ERRNO | ENOSYS
+	prefix := []sockFilter{
+		{code: 0x20, k: 4},                        // A = arch
+		{code: 0x15, jt: 0, jf: 4, k: arch},       // not native: to libseccomp's program
+		{code: 0x20, k: 0},                        // A = nr
+		{code: 0x45, jt: 2, jf: 0, k: 0x40000000}, // x32: to libseccomp's program
+		{code: 0x25, jt: 0, jf: 1, k: uint32(f.maxNr)},
+		{code: 0x06, k: enosys},
+	}
+	return append(prefix, prog...), nil
 }
 
 // Release frees the compiled filter (a loaded one stays in force).
@@ -236,11 +302,7 @@ func (f *Filter) Check(name string, args ...uint64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	raw, err := f.bpf()
-	if err != nil {
-		return "", err
-	}
-	prog, err := parseProgram(raw)
+	prog, err := f.program()
 	if err != nil {
 		return "", err
 	}

@@ -3,10 +3,15 @@
 package seccomp
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
 )
 
 func u(v uint) *uint { return &v }
@@ -109,4 +114,65 @@ func TestCheck(t *testing.T) {
 	if _, err := f.Check("no_such_call"); err == nil {
 		t.Error("unknown syscall checked")
 	}
+}
+
+// Syscalls numbered above every one the profile names answer ENOSYS when
+// the default denies; below, the default applies.
+func TestCheckENOSYS(t *testing.T) {
+	f, _, err := Compile(&specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"read", "write", "mkdir"}, Action: specs.ActAllow}},
+	}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	for name, want := range map[string]string{
+		"read":           "SCMP_ACT_ALLOW",
+		"getcwd":         "SCMP_ACT_ERRNO(1)",  // 79 < mkdir's 83: the default
+		"io_uring_setup": "SCMP_ACT_ERRNO(38)", // 425: newer than the profile
+	} {
+		if got, err := f.Check(name); err != nil || got != want {
+			t.Errorf("Check(%s) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+}
+
+// The filter really loads and answers so: in a child (a filter cannot be
+// taken off again), allowed everything the profile knows up to rseq.
+func TestLoadENOSYS(t *testing.T) {
+	if os.Getenv("SECCOMP_TEST_CHILD") != "" {
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "SECCOMP_TEST_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "new=38 old=1") {
+		t.Errorf("child: %v\n%s", err, out)
+	}
+}
+
+func TestLoadChild(t *testing.T) {
+	if os.Getenv("SECCOMP_TEST_CHILD") == "" {
+		t.Skip("runs as TestLoadENOSYS's child")
+	}
+	var names []string
+	for nr := 0; nr <= 334; nr++ { // up to rseq: all the Go runtime needs
+		if n, err := libseccomp.ScmpSyscall(nr).GetName(); err == nil && n != "mkdirat" {
+			names = append(names, n)
+		}
+	}
+	f, _, err := Compile(&specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno,
+		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
+	}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Load(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, newer := unix.Syscall(unix.SYS_IO_URING_SETUP, 0, 0, 0)
+	_, _, older := unix.Syscall(unix.SYS_MKDIRAT, 0, 0, 0)
+	fmt.Printf("new=%d old=%d\n", newer, older)
 }
