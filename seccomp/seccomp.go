@@ -5,6 +5,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"unsafe"
@@ -273,16 +274,7 @@ func (f *Filter) Release() { f.f.Release() }
 
 // PFC renders the filter as libseccomp's pseudo-C, for reading.
 func (f *Filter) PFC() (string, error) {
-	tmp, err := os.CreateTemp("", "seccomp-pfc-")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if err := f.f.ExportPFC(tmp); err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(tmp.Name())
+	b, err := export(f.f.ExportPFC)
 	return string(b), err
 }
 
@@ -315,19 +307,27 @@ func (f *Filter) Check(name string, args ...uint64) (string, error) {
 	return describe(ret), nil
 }
 
-// bpf exports the program (through a file: seccomp_export_bpf_mem needs
-// libseccomp 2.6, Debian 12 has 2.5).
+// bpf exports the program. seccomp_export_bpf_mem needs libseccomp 2.6
+// (Debian 12 has 2.5), so it goes through a file: a memfd, since the
+// caller may stand in a container whose root is read-only.
 func (f *Filter) bpf() ([]byte, error) {
-	tmp, err := os.CreateTemp("", "seccomp-bpf-")
+	return export(f.f.ExportBPF)
+}
+
+func export(to func(*os.File) error) ([]byte, error) {
+	fd, err := unix.MemfdCreate("seccomp-export", unix.MFD_CLOEXEC)
 	if err != nil {
-		return nil, err
+		return nil, os.NewSyscallError("memfd_create", err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if err := f.f.ExportBPF(tmp); err != nil {
+	mf := os.NewFile(uintptr(fd), "seccomp-export")
+	defer mf.Close()
+	if err := to(mf); err != nil {
 		return nil, fmt.Errorf("export seccomp filter: %w", err)
 	}
-	return os.ReadFile(tmp.Name())
+	if _, err := mf.Seek(0, 0); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(mf)
 }
 
 // auditArch is the AUDIT_ARCH_* value the kernel puts in seccomp_data for
