@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/containerd/console v1.0.5
 	github.com/opencontainers/runtime-spec v1.3.0
+	github.com/seccomp/libseccomp-golang v0.11.1
 	golang.org/x/sys v0.50.0
 	hako.dev/runtime v0.0.0
 )
@@ -13,7 +14,6 @@ require (
 	github.com/cilium/ebpf v0.22.0 // indirect
 	github.com/moby/sys/capability v0.5.0 // indirect
 	github.com/moby/sys/mountinfo v0.7.3 // indirect
-	github.com/seccomp/libseccomp-golang v0.11.1 // indirect
 	hako.dev/capset v0.0.0 // indirect
 	hako.dev/cgctl v0.0.0 // indirect
 	hako.dev/console v0.0.0 // indirect

@@ -4,6 +4,7 @@ package seccomp
 
 import (
 	"errors"
+	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -15,7 +16,8 @@ type Filter struct{}
 var errNoCgo = errors.New("seccomp: this binary was built without cgo, so without libseccomp")
 
 func Compile(*specs.LinuxSeccomp, bool) (*Filter, []string, error) { return nil, nil, errNoCgo }
-func (*Filter) Load() error                                        { return errNoCgo }
+func (*Filter) Load() (*os.File, error)                            { return nil, errNoCgo }
+func (*Filter) Notify() bool                                       { return false }
 func (*Filter) Release()                                           {}
 func (*Filter) PFC() (string, error)                               { return "", errNoCgo }
 func (*Filter) Check(string, ...uint64) (string, error)            { return "", errNoCgo }

@@ -24,9 +24,14 @@ type Filter struct {
 	enosys bool
 	// flags are the SECCOMP_FILTER_FLAG_* to load with; nnp whether to
 	// set no_new_privs first, as libseccomp's own load would.
-	flags uintptr
-	nnp   bool
+	flags  uintptr
+	nnp    bool
+	notify bool
 }
+
+// Notify tells whether the profile sends syscalls to a listener
+// (SCMP_ACT_NOTIFY): Load then returns the listener's descriptor.
+func (f *Filter) Notify() bool { return f.notify }
 
 // arches maps the OCI (SCMP_ARCH_*) names to libseccomp's.
 var arches = map[specs.Arch]string{
@@ -68,7 +73,7 @@ func action(a specs.LinuxSeccompAction, errno *uint) (libseccomp.ScmpAction, err
 	case specs.ActLog:
 		return libseccomp.ActLog, nil
 	case specs.ActNotify:
-		return 0, errors.New("SCMP_ACT_NOTIFY (a seccomp listener) is not supported by this hako yet")
+		return libseccomp.ActNotify, nil
 	}
 	return 0, fmt.Errorf("unknown action %q", a)
 }
@@ -82,6 +87,10 @@ func Compile(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped []strin
 	def, err := action(p.DefaultAction, p.DefaultErrnoRet)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seccomp defaultAction: %w", err)
+	}
+	if def == libseccomp.ActNotify {
+		// Every syscall, the listener's own replies included, would wait.
+		return nil, nil, errors.New("seccomp defaultAction: SCMP_ACT_NOTIFY cannot be the default")
 	}
 	sf, err := libseccomp.NewFilter(def)
 	if err != nil {
@@ -132,6 +141,12 @@ func Compile(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped []strin
 		if err != nil {
 			return nil, nil, fmt.Errorf("seccomp syscalls[%d]: %w", i, err)
 		}
+		if act == libseccomp.ActNotify {
+			if p.ListenerPath == "" {
+				return nil, nil, fmt.Errorf("seccomp syscalls[%d]: SCMP_ACT_NOTIFY needs listenerPath", i)
+			}
+			flt.notify = true
+		}
 		conds, err := conditions(rule.Args)
 		if err != nil {
 			return nil, nil, fmt.Errorf("seccomp syscalls[%d]: %w", i, err)
@@ -158,6 +173,11 @@ func Compile(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped []strin
 	// (clone3 -> clone, ...), as it does on an older kernel. Not needed
 	// when the default lets everything through anyway.
 	flt.enosys = flt.maxNr >= 0 && def != libseccomp.ActAllow && def != libseccomp.ActLog
+	if flt.notify {
+		// TSYNC alone refuses a new listener; with TSYNC_ESRCH it fails
+		// with ESRCH instead of a thread id, and both can go together.
+		flt.flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+	}
 	flt.f = sf
 	return flt, skipped, nil
 }
@@ -204,12 +224,12 @@ func conditions(args []specs.LinuxSeccompArg) ([][]libseccomp.ScmpCondition, err
 
 // Load installs the filter on the calling process (every thread: TSYNC),
 // with seccomp(2) directly, since the program is libseccomp's plus the
-// ENOSYS prefix. Lock the calling goroutine's thread first if the process
-// must not change threads between Load and execve.
-func (f *Filter) Load() error {
+// ENOSYS prefix. For a profile with SCMP_ACT_NOTIFY it returns the
+// listener's descriptor (seccomp_unotify(2)), else nil.
+func (f *Filter) Load() (*os.File, error) {
 	prog, err := f.program()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// no_new_privs is per thread: set it on the thread that loads (TSYNC
 	// then sets it on the others).
@@ -217,7 +237,7 @@ func (f *Filter) Load() error {
 	defer runtime.UnlockOSThread()
 	if f.nnp {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("load seccomp filter: set no_new_privs: %w", err)
+			return nil, fmt.Errorf("load seccomp filter: set no_new_privs: %w", err)
 		}
 	}
 	filters := make([]unix.SockFilter, len(prog))
@@ -228,12 +248,15 @@ func (f *Filter) Load() error {
 	r, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, f.flags, uintptr(unsafe.Pointer(&fprog)))
 	runtime.KeepAlive(filters)
 	if e != 0 {
-		return fmt.Errorf("load seccomp filter: %w", e)
+		return nil, fmt.Errorf("load seccomp filter: %w", e)
+	}
+	if f.notify {
+		return os.NewFile(r, "seccomp-listener"), nil
 	}
 	if r != 0 { // TSYNC: the id of a thread that could not be synchronized
-		return fmt.Errorf("load seccomp filter: thread %d could not take it", r)
+		return nil, fmt.Errorf("load seccomp filter: thread %d could not take it", r)
 	}
-	return nil
+	return nil, nil
 }
 
 // program is the BPF the kernel gets: libseccomp's, behind a prefix that

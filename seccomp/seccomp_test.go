@@ -65,8 +65,9 @@ func TestCompileErrors(t *testing.T) {
 			{Names: []string{"read"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Op: "SCMP_CMP_NOPE"}}}}}, `unknown operator`},
 		{"index", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"read"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 6, Op: specs.OpEqualTo}}}}}, "out of range"},
-		{"notify", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
-			{Names: []string{"read"}, Action: specs.ActNotify}}}, "SCMP_ACT_NOTIFY"},
+		{"notify_without_listener", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"read"}, Action: specs.ActNotify}}}, "SCMP_ACT_NOTIFY needs listenerPath"},
+		{"notify_default", specs.LinuxSeccomp{DefaultAction: specs.ActNotify, ListenerPath: "/x"}, "cannot be the default"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := Compile(&tc.p, true)
@@ -169,7 +170,7 @@ func TestLoadChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Load(); err != nil {
+	if _, err := f.Load(); err != nil {
 		t.Fatal(err)
 	}
 	_, _, newer := unix.Syscall(unix.SYS_IO_URING_SETUP, 0, 0, 0)

@@ -86,7 +86,10 @@ func root() *cobra.Command {
 					return os.NewSyscallError("prctl no_new_privs", err)
 				}
 			}
-			if err := f.Load(); err != nil {
+			if f.Notify() {
+				return errors.New("the profile sends syscalls to a listener (SCMP_ACT_NOTIFY): run it in a container (hako hands the listener to its listenerPath)")
+			}
+			if _, err := f.Load(); err != nil {
 				return err
 			}
 			return syscall.Exec(path, a, os.Environ())

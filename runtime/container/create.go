@@ -205,10 +205,6 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		launched.Kill()
 		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
 	}
-	if err := mgr.Set(resources(spec)); err != nil {
-		launched.Kill()
-		return nil, fmt.Errorf("set cgroup limits on %s: %w", cgPath, err)
-	}
 	pid, err := launched.Enter(nsRequest(spec))
 	if err != nil {
 		return nil, fmt.Errorf("enter namespaces: %w", err)
@@ -266,13 +262,30 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	}
 	wantFds := 0
 	if spec.Process.Terminal {
-		wantFds = 1
+		wantFds++
+	}
+	if msg.Listener {
+		wantFds++
 	}
 	if len(fds) != wantFds {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
-		return nil, fmt.Errorf("container init sent %d descriptors, want the terminal's only", len(fds))
+		return nil, fmt.Errorf("container init sent %d descriptors, want %d", len(fds), wantFds)
+	}
+	if msg.Listener {
+		l := os.NewFile(uintptr(fds[len(fds)-1]), "seccomp-listener")
+		err := seccomp.SendListener(spec.Linux.Seccomp.ListenerPath, l, specs.ContainerProcessState{
+			Version: specs.Version, Pid: pid, Metadata: spec.Linux.Seccomp.ListenerMetadata,
+			State: specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating, Pid: pid, Bundle: bundle, Annotations: spec.Annotations},
+		})
+		l.Close()
+		if err != nil {
+			if spec.Process.Terminal {
+				unix.Close(fds[0])
+			}
+			return nil, err
+		}
 	}
 	if spec.Process.Terminal {
 		master := os.NewFile(uintptr(fds[0]), "/dev/ptmx")
@@ -287,6 +300,13 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		}
 	}
 
+	// Limits only now, the init's setup done: its Go runtime's threads
+	// count against pids.max and its setup against memory, and a small
+	// limit meant for the program must not starve hako itself (runc sets
+	// them at the same point). The program has not run yet.
+	if err := mgr.Set(resources(spec)); err != nil {
+		return nil, fmt.Errorf("set cgroup limits on %s: %w", cgPath, err)
+	}
 	start, _, err := procStat(pid)
 	if err != nil {
 		return nil, fmt.Errorf("read start time of container init: %w", err)

@@ -153,16 +153,22 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 	// Seccomp as late as possible, so that hako's own steps are not
 	// filtered: right before execve when no_new_privs is set; otherwise
 	// loading needs CAP_SYS_ADMIN, so before the capabilities are dropped.
+	// A profile with a listener is loaded here as well: its descriptor
+	// goes to the parent with "ready", which hands it to the listener.
+	var listener *os.File
 	if spec.Linux.Seccomp != nil {
 		if filter, _, err = seccomp.Compile(spec.Linux.Seccomp, proc.NoNewPrivileges); err != nil {
 			return "", nil, err
 		}
-		if !proc.NoNewPrivileges {
-			if err := filter.Load(); err != nil {
+		if !proc.NoNewPrivileges || filter.Notify() {
+			if listener, err = filter.Load(); err != nil {
 				return "", nil, err
 			}
 			filter = nil
 		}
+	}
+	if listener != nil {
+		defer listener.Close()
 	}
 	sets, _, err := capset.FromSpec(proc.Capabilities)
 	if err != nil {
@@ -186,10 +192,15 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 		}
 	}
 	ready := syncMsg{Type: msgReady}
+	var fds []int
 	if master != nil {
-		return path, filter, send(sock, ready, int(master.Fd()))
+		fds = append(fds, int(master.Fd()))
 	}
-	return path, filter, send(sock, ready)
+	if listener != nil {
+		ready.Listener = true
+		fds = append(fds, int(listener.Fd()))
+	}
+	return path, filter, send(sock, ready, fds...)
 }
 
 // createHooks is the moment between mounts and pivot_root: the parent runs
@@ -337,7 +348,7 @@ func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter) erro
 	}
 	if filter != nil {
 		// From here on only execve itself runs under the filter.
-		if err := filter.Load(); err != nil {
+		if _, err := filter.Load(); err != nil {
 			return err
 		}
 	}

@@ -19,7 +19,7 @@ import (
 //	parent (hako create)                     init (hako, re-executed)
 //	--------------------                     ------------------------
 //	start it; nsenter's C stage waits
-//	write pid to cgroup.procs, limits
+//	write pid to cgroup.procs
 //	nsenter request                   ---->  C stage: setns/unshare every
 //	                                         namespace (a new cgroup one is
 //	                                         rooted at the cgroups just joined),
@@ -30,8 +30,10 @@ import (
 //	                                         masked paths, rlimits, caps, user,
 //	                                         look up the program
 //	                                  <----  "ready" [+ pty master fd]
+//	                                         [+ seccomp listener fd]
 //	                                         or "error" and exit
-//	write state.json, pid file
+//	write cgroup limits, state.json,
+//	pid file
 //	send "ok"                         ---->  open exec.fifo for writing:
 //	exit                                     blocks until `hako start` reads it,
 //	                                         then execve(2) the program
@@ -49,6 +51,8 @@ const (
 type syncMsg struct {
 	Type  string `json:"type"`
 	Error string `json:"error,omitempty"`
+	// Listener: the last descriptor with "ready" is a seccomp listener.
+	Listener bool `json:"listener,omitempty"`
 }
 
 // initConfig is everything the init needs; it has no other input.
