@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // runProbe runs a container in the foreground and returns its stdout.
@@ -356,4 +357,51 @@ func TestProcessAttributes(t *testing.T) {
 			t.Errorf("bad ioPriority: %+v", r)
 		}
 	})
+}
+
+// Every RLIMIT_ the spec names, and oom_score_adj, as configured.
+func TestRlimitsAndOOMScore(t *testing.T) {
+	e := newEnv(t)
+	res := map[string]int{"AS": unix.RLIMIT_AS, "CORE": unix.RLIMIT_CORE, "CPU": unix.RLIMIT_CPU, "DATA": unix.RLIMIT_DATA,
+		"FSIZE": unix.RLIMIT_FSIZE, "LOCKS": unix.RLIMIT_LOCKS, "MEMLOCK": unix.RLIMIT_MEMLOCK, "MSGQUEUE": unix.RLIMIT_MSGQUEUE,
+		"NICE": unix.RLIMIT_NICE, "NOFILE": unix.RLIMIT_NOFILE, "NPROC": unix.RLIMIT_NPROC, "RSS": unix.RLIMIT_RSS,
+		"RTPRIO": unix.RLIMIT_RTPRIO, "RTTIME": unix.RLIMIT_RTTIME, "SIGPENDING": unix.RLIMIT_SIGPENDING, "STACK": unix.RLIMIT_STACK}
+	// Values under this process's hard limits (raising one needs
+	// CAP_SYS_RESOURCE, which this host's bounding set lacks), and apart
+	// from the defaults so that each is seen to be set.
+	want := map[string]uint64{}
+	for n, r := range res {
+		var cur unix.Rlimit
+		if err := unix.Getrlimit(r, &cur); err != nil {
+			t.Fatal(err)
+		}
+		v := uint64(64 << 20)
+		if n == "NOFILE" || n == "NPROC" || n == "SIGPENDING" || n == "LOCKS" || n == "CPU" || n == "RTTIME" {
+			v = 1000
+		}
+		if n == "NICE" || n == "RTPRIO" || n == "CORE" {
+			v = 0
+		}
+		if n == "AS" || n == "DATA" { // the Go probe maps a lot of address space
+			v = 8 << 30
+		}
+		want[n] = min(v, cur.Max)
+	}
+	adj := 500
+	out := e.runProbe("rlimits", []string{"sh", "-c", "testinit rlimits; cat /proc/self/oom_score_adj"}, func(s *specs.Spec) {
+		s.Process.Rlimits = nil
+		for n, v := range want {
+			s.Process.Rlimits = append(s.Process.Rlimits, specs.POSIXRlimit{Type: "RLIMIT_" + n, Soft: v, Hard: v})
+		}
+		s.Process.OOMScoreAdj = &adj
+	})
+	got := lines(out)
+	for n, v := range want {
+		if w := fmt.Sprintf("%d:%d", v, v); got["RLIMIT_"+n] != w {
+			t.Errorf("RLIMIT_%s = %q, want %s", n, got["RLIMIT_"+n], w)
+		}
+	}
+	if !strings.HasSuffix(out, "\n500\n") {
+		t.Errorf("oom_score_adj: %q", out)
+	}
 }

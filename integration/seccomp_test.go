@@ -60,3 +60,21 @@ func TestSeccomp(t *testing.T) {
 		}
 	})
 }
+
+func TestSeccompTrapAndLog(t *testing.T) {
+	e := newEnv(t)
+	r := e.hako("run", "--bundle", e.bundle([]string{"id"}, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"getgroups"}, Action: specs.ActTrap}}}
+	}), e.id("trap"))
+	if r.code != 128+31 { // SIGSYS, unhandled by busybox
+		t.Errorf("TRAP: exit %d, want %d: %+v", r.code, 128+31, r)
+	}
+	r = e.hako("run", "--bundle", e.bundle([]string{"sh", "-c", "mkdir /dev/shm/logged && echo allowed"}, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog},
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActLog}}}
+	}), e.id("log"))
+	if r.code != 0 || r.stdout != "allowed\n" {
+		t.Errorf("LOG lets the call through: %+v", r)
+	}
+}

@@ -148,7 +148,8 @@ func TestLoadENOSYS(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadChild$", "-test.v")
 	cmd.Env = append(os.Environ(), "SECCOMP_TEST_CHILD=1")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "new=38 old=1") {
+	if err != nil || !strings.Contains(string(out), "new=38 old=1") || strings.Contains(string(out), "not filtered") ||
+		strings.Contains(string(out), "only one thread") {
 		t.Errorf("child: %v\n%s", err, out)
 	}
 }
@@ -172,6 +173,17 @@ func TestLoadChild(t *testing.T) {
 	}
 	if _, err := f.Load(); err != nil {
 		t.Fatal(err)
+	}
+	// TSYNC: every thread of this (Go, so multi-threaded) process has it.
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, task := range tasks {
+		st, _ := os.ReadFile("/proc/self/task/" + task.Name() + "/status")
+		if !strings.Contains(string(st), "Seccomp:\t2") {
+			fmt.Printf("thread %s not filtered\n", task.Name())
+		}
+	}
+	if len(tasks) < 2 {
+		fmt.Println("only one thread: TSYNC not exercised")
 	}
 	_, _, newer := unix.Syscall(unix.SYS_IO_URING_SETUP, 0, 0, 0)
 	_, _, older := unix.Syscall(unix.SYS_MKDIRAT, 0, 0, 0)
