@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -403,5 +404,29 @@ func TestRlimitsAndOOMScore(t *testing.T) {
 	}
 	if !strings.HasSuffix(out, "\n500\n") {
 		t.Errorf("oom_score_adj: %q", out)
+	}
+}
+
+// linux.memoryPolicy (runtime-spec 1.3; specs-go has no field for it yet,
+// so the config is edited as JSON).
+func TestMemoryPolicy(t *testing.T) {
+	e := newEnv(t)
+	bundle := e.bundle([]string{"testinit", "mempolicy"}, nil)
+	p := filepath.Join(bundle, "config.json")
+	b, _ := os.ReadFile(p)
+	var cfg map[string]any
+	json.Unmarshal(b, &cfg)
+	cfg["linux"].(map[string]any)["memoryPolicy"] = map[string]any{"mode": "MPOL_BIND", "nodes": "0", "flags": []string{"MPOL_F_STATIC_NODES"}}
+	b, _ = json.Marshal(cfg)
+	os.WriteFile(p, b, 0o644)
+	r := e.hako("run", "--bundle", bundle, e.id("mpol"))
+	if r.code != 0 || !strings.Contains(r.stdout, "mempolicy_mode=2 nodes=0x1") {
+		t.Errorf("memory policy: %+v", r)
+	}
+	cfg["linux"].(map[string]any)["memoryPolicy"] = map[string]any{"mode": "MPOL_SOMETIMES"}
+	b, _ = json.Marshal(cfg)
+	os.WriteFile(p, b, 0o644)
+	if r := e.hako("run", "--bundle", bundle, e.id("mpolbad")); r.code == 0 || !strings.Contains(r.stderr, `memoryPolicy: unknown mode "MPOL_SOMETIMES"`) {
+		t.Errorf("bad memory policy: %+v", r)
 	}
 }

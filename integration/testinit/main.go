@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,7 +34,17 @@ var probes = map[string]func(args []string) error{
 	"sleep":    sleep,
 	"sched":    sched,
 	"keyring":  keyring,
-	"exit":     exit,
+	"mempolicy": func([]string) error {
+		var mode int
+		var mask [16]uint64
+		if _, _, e := unix.Syscall6(unix.SYS_GET_MEMPOLICY, uintptr(unsafe.Pointer(&mode)),
+			uintptr(unsafe.Pointer(&mask[0])), 1024, 0, 0, 0); e != 0 {
+			return e
+		}
+		fmt.Printf("mempolicy_mode=%d nodes=%#x\n", mode&0xff, mask[0])
+		return nil
+	},
+	"exit": exit,
 	"kill-self": func(a []string) error {
 		n, err := strconv.Atoi(a[0])
 		if err != nil {

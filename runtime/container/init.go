@@ -110,8 +110,8 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 	}
 	// Per-process settings, in this order: rlimits, keyring, personality,
 	// scheduler, I/O priority (the last two may need CAP_SYS_NICE, which
-	// the capabilities below may drop); then seccomp, credentials and
-	// capabilities, cwd, umask, no_new_privs.
+	// the capabilities below may drop), memory policy, LSM labels; then
+	// seccomp, credentials and capabilities, cwd, umask, no_new_privs.
 	if err := setRlimits(proc.Rlimits); err != nil {
 		return "", nil, err
 	}
@@ -132,6 +132,11 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 	}
 	if proc.IOPriority != nil {
 		if err := capset.SetIOPriority(proc.IOPriority); err != nil {
+			return "", nil, err
+		}
+	}
+	if cfg.MemoryPolicy != nil {
+		if err := capset.SetMemoryPolicy(cfg.MemoryPolicy); err != nil {
 			return "", nil, err
 		}
 	}

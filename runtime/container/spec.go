@@ -17,10 +17,17 @@ import (
 // LoadSpec reads <bundle>/config.json. A syntax error names its line and
 // column, which encoding/json alone reports only as a byte offset.
 func LoadSpec(bundle string) (*specs.Spec, error) {
+	s, _, err := loadConfig(bundle)
+	return s, err
+}
+
+// loadConfig is LoadSpec plus what the specs-go types of runtime-spec 1.3
+// lack: linux.memoryPolicy, which would otherwise be dropped unseen.
+func loadConfig(bundle string) (*specs.Spec, *capset.MemoryPolicy, error) {
 	p := filepath.Join(bundle, "config.json")
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var s specs.Spec
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -30,14 +37,25 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 		switch {
 		case errors.As(err, &se):
 			line, col := position(b, se.Offset)
-			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
+			return nil, nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
 		case errors.As(err, &te):
 			line, col := position(b, te.Offset)
-			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
+			return nil, nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
 		}
-		return nil, fmt.Errorf("parse %s: %w", p, err)
+		return nil, nil, fmt.Errorf("parse %s: %w", p, err)
 	}
-	return &s, nil
+	var extra struct {
+		Linux *struct {
+			MemoryPolicy *capset.MemoryPolicy `json:"memoryPolicy"`
+		} `json:"linux"`
+	}
+	if err := json.Unmarshal(b, &extra); err != nil {
+		return nil, nil, fmt.Errorf("parse %s: linux.memoryPolicy: %w", p, err)
+	}
+	if extra.Linux != nil {
+		return &s, extra.Linux.MemoryPolicy, nil
+	}
+	return &s, nil, nil
 }
 
 // position turns a byte offset into a 1-based line and column.
