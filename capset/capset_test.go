@@ -84,12 +84,12 @@ func TestDecode(t *testing.T) {
 
 func TestMemoryPolicyErrors(t *testing.T) {
 	for _, tc := range []struct {
-		p    MemoryPolicy
+		p    specs.LinuxMemoryPolicy
 		want string
 	}{
-		{MemoryPolicy{Mode: "MPOL_NOPE"}, "unknown mode"},
-		{MemoryPolicy{Mode: "MPOL_BIND", Flags: []string{"MPOL_F_X"}}, "unknown flag"},
-		{MemoryPolicy{Mode: "MPOL_BIND", Nodes: "3-1"}, "bad nodes"},
+		{specs.LinuxMemoryPolicy{Mode: "MPOL_NOPE"}, "unknown mode"},
+		{specs.LinuxMemoryPolicy{Mode: "MPOL_BIND", Flags: []specs.MemoryPolicyFlagType{"MPOL_F_X"}}, "unknown flag"},
+		{specs.LinuxMemoryPolicy{Mode: "MPOL_BIND", Nodes: "3-1"}, "bad nodes"},
 	} {
 		if err := SetMemoryPolicy(&tc.p); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("SetMemoryPolicy(%+v) = %v, want %q", tc.p, err, tc.want)

@@ -6,29 +6,22 @@ import (
 	"strings"
 	"unsafe"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
-// MemoryPolicy is the OCI linux.memoryPolicy (runtime-spec 1.3), which
-// the specs-go types of that version do not carry yet.
-type MemoryPolicy struct {
-	Mode  string   `json:"mode"`
-	Nodes string   `json:"nodes,omitempty"`
-	Flags []string `json:"flags,omitempty"`
-}
-
-var mpolModes = map[string]uintptr{
+var mpolModes = map[specs.MemoryPolicyModeType]uintptr{
 	"MPOL_DEFAULT": 0, "MPOL_PREFERRED": 1, "MPOL_BIND": 2, "MPOL_INTERLEAVE": 3,
 	"MPOL_LOCAL": 4, "MPOL_PREFERRED_MANY": 5, "MPOL_WEIGHTED_INTERLEAVE": 6,
 }
 
-var mpolFlags = map[string]uintptr{
+var mpolFlags = map[specs.MemoryPolicyFlagType]uintptr{
 	"MPOL_F_STATIC_NODES": 1 << 15, "MPOL_F_RELATIVE_NODES": 1 << 14, "MPOL_F_NUMA_BALANCING": 1 << 13,
 }
 
 // SetMemoryPolicy sets the calling thread's NUMA memory policy
 // (set_mempolicy(2)); execve keeps it.
-func SetMemoryPolicy(p *MemoryPolicy) error {
+func SetMemoryPolicy(p *specs.LinuxMemoryPolicy) error {
 	mode, ok := mpolModes[p.Mode]
 	if !ok {
 		return fmt.Errorf("memoryPolicy: unknown mode %q", p.Mode)

@@ -407,8 +407,8 @@ func TestRlimitsAndOOMScore(t *testing.T) {
 	}
 }
 
-// linux.memoryPolicy (runtime-spec 1.3; specs-go has no field for it yet,
-// so the config is edited as JSON).
+// linux.memoryPolicy (runtime-spec 1.3), edited as JSON here to check the
+// config's own spelling.
 func TestMemoryPolicy(t *testing.T) {
 	e := newEnv(t)
 	bundle := e.bundle([]string{"testinit", "mempolicy"}, nil)

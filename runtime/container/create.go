@@ -86,7 +86,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("bundle %s: not a directory", bundle)
 	}
-	spec, mempolicy, err := loadConfig(bundle)
+	spec, err := LoadSpec(bundle)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,6 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		Cgroups:      cgroupMounts(mgr),
 		NoPivot:      o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring,
-		MemoryPolicy: mempolicy,
 		ID:           id,
 		Pid:          pid,
 	}

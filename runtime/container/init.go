@@ -135,8 +135,8 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 			return "", nil, err
 		}
 	}
-	if cfg.MemoryPolicy != nil {
-		if err := capset.SetMemoryPolicy(cfg.MemoryPolicy); err != nil {
+	if spec.Linux.MemoryPolicy != nil {
+		if err := capset.SetMemoryPolicy(spec.Linux.MemoryPolicy); err != nil {
 			return "", nil, err
 		}
 	}

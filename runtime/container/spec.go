@@ -17,17 +17,10 @@ import (
 // LoadSpec reads <bundle>/config.json. A syntax error names its line and
 // column, which encoding/json alone reports only as a byte offset.
 func LoadSpec(bundle string) (*specs.Spec, error) {
-	s, _, err := loadConfig(bundle)
-	return s, err
-}
-
-// loadConfig is LoadSpec plus what the specs-go types of runtime-spec 1.3
-// lack: linux.memoryPolicy, which would otherwise be dropped unseen.
-func loadConfig(bundle string) (*specs.Spec, *capset.MemoryPolicy, error) {
 	p := filepath.Join(bundle, "config.json")
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var s specs.Spec
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -37,25 +30,14 @@ func loadConfig(bundle string) (*specs.Spec, *capset.MemoryPolicy, error) {
 		switch {
 		case errors.As(err, &se):
 			line, col := position(b, se.Offset)
-			return nil, nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
+			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
 		case errors.As(err, &te):
 			line, col := position(b, te.Offset)
-			return nil, nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
+			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
 		}
-		return nil, nil, fmt.Errorf("parse %s: %w", p, err)
+		return nil, fmt.Errorf("parse %s: %w", p, err)
 	}
-	var extra struct {
-		Linux *struct {
-			MemoryPolicy *capset.MemoryPolicy `json:"memoryPolicy"`
-		} `json:"linux"`
-	}
-	if err := json.Unmarshal(b, &extra); err != nil {
-		return nil, nil, fmt.Errorf("parse %s: linux.memoryPolicy: %w", p, err)
-	}
-	if extra.Linux != nil {
-		return &s, extra.Linux.MemoryPolicy, nil
-	}
-	return &s, nil, nil
+	return &s, nil
 }
 
 // position turns a byte offset into a 1-based line and column.
@@ -150,6 +132,7 @@ func unsupported(s *specs.Spec) error {
 	l := s.Linux
 	add(l.IntelRdt != nil, "linux.intelRdt")
 	add(l.MountLabel != "", "linux.mountLabel")
+	add(len(l.NetDevices) > 0, "linux.netDevices")
 	if len(fields) > 0 {
 		return fmt.Errorf("config: %s not supported by this hako yet; refusing rather than running the container without it",
 			strings.Join(fields, ", "))

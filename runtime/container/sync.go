@@ -9,7 +9,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"hako.dev/capset"
 	"hako.dev/rootfs"
 )
 
@@ -65,8 +64,6 @@ type initConfig struct {
 	NoPivot bool                 `json:"noPivot,omitempty"`
 	// NoNewKeyring keeps the caller's session keyring (--no-new-keyring).
 	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
-	// MemoryPolicy is linux.memoryPolicy, which specs.Spec cannot hold.
-	MemoryPolicy *capset.MemoryPolicy `json:"memoryPolicy,omitempty"`
 	// ID and Pid (as the host sees it) are for hooks' state.
 	ID  string `json:"id"`
 	Pid int    `json:"pid"`
