@@ -102,6 +102,10 @@ func TestValidate(t *testing.T) {
 			s.Linux.IntelRdt = &specs.LinuxIntelRdt{}
 			s.Linux.MountLabel = "x"
 		}, "linux.intelRdt, linux.mountLabel not supported"},
+		{"idmapped_mount", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: "/tmp", Type: "bind",
+				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}})
+		}, "idmapped mounts (/data) not supported"},
 		{"sysctl_net", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, ""},
 		{"sysctl_ipc", func(s *specs.Spec) {
 			s.Linux.Sysctl = map[string]string{"kernel.shmmax": "1", "fs.mqueue.msg_max": "5"}

@@ -133,6 +133,9 @@ func unsupported(s *specs.Spec) error {
 	add(l.IntelRdt != nil, "linux.intelRdt")
 	add(l.MountLabel != "", "linux.mountLabel")
 	add(len(l.NetDevices) > 0, "linux.netDevices")
+	for _, m := range s.Mounts {
+		add(len(m.UIDMappings)+len(m.GIDMappings) > 0, "idmapped mounts ("+m.Destination+")")
+	}
 	if len(fields) > 0 {
 		return fmt.Errorf("config: %s not supported by this hako yet; refusing rather than running the container without it",
 			strings.Join(fields, ", "))
