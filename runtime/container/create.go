@@ -314,7 +314,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	c.rec.Pid, c.rec.StartTime = pid, start
 	c.rec.PidNS = newNS(spec, specs.PIDNamespace)
 	c.rec.Creator, c.rec.CreatorStart = 0, 0
-	c.rec.Hooks = spec.Hooks
+	c.rec.Spec = spec
 	c.proc = proc
 	if err := c.save(); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)

@@ -33,6 +33,11 @@ const (
 // program. Init never returns.
 func Init() {
 	runtime.LockOSThread()
+	if os.Getenv(InitEnv) == execInitValue {
+		unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0) // as below
+		execInit()
+		return
+	}
 	// Until it execs the program, this process is hako's own binary inside
 	// the container: non-dumpable, no other process (say, one sharing its
 	// pid namespace) may open /proc/<pid>/exe or its memory (CVE-2019-5736).
@@ -93,7 +98,7 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 	}
 	var master console.Console
 	if proc.Terminal {
-		m, err := setupTerminal(proc)
+		m, err := setupTerminal(proc, true)
 		if err != nil {
 			return "", nil, fmt.Errorf("set up terminal: %w", err)
 		}
@@ -157,9 +162,9 @@ func initState(cfg *initConfig, st Status) State {
 }
 
 // setupTerminal opens a pty in the container's devpts, makes its slave the
-// init's controlling terminal and stdio and the container's /dev/console,
-// and returns the master for the parent.
-func setupTerminal(proc *specs.Process) (console.Console, error) {
+// process's controlling terminal and stdio (and, for the init, the
+// container's /dev/console), and returns the master for the parent.
+func setupTerminal(proc *specs.Process, bindConsole bool) (console.Console, error) {
 	master, slavePath, err := console.NewPty()
 	if err != nil {
 		return nil, err
@@ -173,9 +178,11 @@ func setupTerminal(proc *specs.Process) (console.Console, error) {
 		return nil, err
 	}
 	defer slave.Close()
-	if err := rootfs.BindConsole(slave); err != nil {
-		master.Close()
-		return nil, err
+	if bindConsole {
+		if err := rootfs.BindConsole(slave); err != nil {
+			master.Close()
+			return nil, err
+		}
 	}
 	if _, err := unix.Setsid(); err != nil {
 		master.Close()

@@ -123,7 +123,7 @@ func (c *Container) Delete(force bool) error {
 	if err := c.destroy(); err != nil {
 		return err
 	}
-	if h := c.rec.Hooks; h != nil {
+	if h := c.hooks(); h != nil {
 		if err := runHooks("poststop", h.Poststop, c.hookState(Stopped, 0)); err != nil {
 			return &HookWarning{Err: err}
 		}

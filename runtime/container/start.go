@@ -60,7 +60,7 @@ func (c *Container) Start() error {
 	}
 	// A failing poststart hook fails the start (runtime-spec 1.3): the
 	// container is stopped rather than left running half-announced.
-	if h := c.rec.Hooks; h != nil {
+	if h := c.hooks(); h != nil {
 		if err := runHooks("poststart", h.Poststart, c.hookState(Running, c.rec.Pid)); err != nil {
 			c.killAll()
 			return err

@@ -64,8 +64,9 @@ type record struct {
 	// still lets `delete` find and remove what it made.
 	Creator      int    `json:"creator,omitempty"`
 	CreatorStart uint64 `json:"creatorStart,omitempty"`
-	// Hooks are the config's, for the ones start and delete run.
-	Hooks *specs.Hooks `json:"hooks,omitempty"`
+	// Spec is the container's config: start and delete run its hooks,
+	// exec applies its seccomp profile and other process settings.
+	Spec *specs.Spec `json:"spec,omitempty"`
 }
 
 const (
@@ -252,3 +253,14 @@ func parseStat(s string) (start uint64, state byte, err error) {
 	}
 	return start, f[0][0], nil
 }
+
+func (c *Container) hooks() *specs.Hooks {
+	if c.rec.Spec == nil {
+		return nil
+	}
+	return c.rec.Spec.Hooks
+}
+
+// Spec is the container's config as create read it (nil for a container
+// whose create died half-way). Exec takes its process as the template.
+func (c *Container) Spec() *specs.Spec { return c.rec.Spec }

@@ -1,0 +1,255 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"hako.dev/capset"
+	"hako.dev/console"
+	"hako.dev/nsenter"
+	"hako.dev/seccomp"
+)
+
+// ExecOpts describe a process to run in a running container.
+type ExecOpts struct {
+	// Process is what to run, as in config.json's process.
+	Process *specs.Process
+	// ConsoleSocket receives the pty master when Process.Terminal is set;
+	// empty means the caller's terminal is attached (foreground only).
+	ConsoleSocket string
+	// Detach returns once the process runs, instead of waiting for it.
+	Detach bool
+	// Stdin, Stdout and Stderr are the process's when it has no terminal.
+	Stdin, Stdout, Stderr *os.File
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// execConfig is what the exec's init gets over the sync socket.
+type execConfig struct {
+	ID      string         `json:"id"`
+	Spec    *specs.Spec    `json:"spec"`
+	Process *specs.Process `json:"process"`
+}
+
+// execInitValue is InitEnv's value for an exec (vs "1" for a create).
+const execInitValue = "exec"
+
+// Exec runs o.Process in the container: the same binary re-executed once,
+// whose C stage joins every namespace of the container's init (user
+// first), after we moved it into the container's cgroups; its Go part
+// applies the process settings and the container's seccomp profile and
+// execs. It returns the process's pid and, unless detached, its exit
+// status as a shell reports it.
+func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
+	p := o.Process
+	switch {
+	case p == nil || len(p.Args) == 0:
+		return 0, -1, errors.New("exec: no command given")
+	case p.Cwd != "" && p.Cwd[0] != '/':
+		return 0, -1, fmt.Errorf("exec: cwd %q is not absolute", p.Cwd)
+	case c.rec.Spec == nil:
+		return 0, -1, errors.New("exec: the container's state has no config")
+	}
+	if st := c.Status(); st != Running {
+		return 0, -1, fmt.Errorf("cannot exec in a %s container", st)
+	}
+	if p.Terminal && o.ConsoleSocket == "" && o.Detach {
+		return 0, -1, errors.New("exec: a terminal for a detached process needs --console-socket")
+	}
+	joins, err := nsenter.JoinAll(c.rec.Pid)
+	if err != nil {
+		return 0, -1, err
+	}
+	mgr, err := c.cgroup()
+	if err != nil {
+		return 0, -1, err
+	}
+	parentSock, childSock, err := socketpair()
+	if err != nil {
+		return 0, -1, err
+	}
+	defer parentSock.Close()
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{"hako", "exec"},
+		Env:        []string{InitEnv + "=" + execInitValue},
+		ExtraFiles: []*os.File{childSock},
+	}
+	if !p.Terminal {
+		if o.Stdin != nil {
+			cmd.Stdin = o.Stdin
+		}
+		if o.Stdout != nil {
+			cmd.Stdout = o.Stdout
+		}
+		if o.Stderr != nil {
+			cmd.Stderr = o.Stderr
+		}
+	}
+	sigs := make(chan os.Signal, 128)
+	if !o.Detach {
+		signal.Notify(sigs) // caught from the start, forwarded once it runs
+	}
+	launched, err := nsenter.Launch(cmd)
+	childSock.Close()
+	if err != nil {
+		return 0, -1, fmt.Errorf("start exec process: %w", err)
+	}
+	if err := mgr.Apply(launched.Pid()); err != nil {
+		launched.Kill()
+		return 0, -1, fmt.Errorf("join cgroup %s: %w", c.rec.CgroupPath, err)
+	}
+	pid, err = launched.Enter(&nsenter.Request{Join: joins})
+	if err != nil {
+		return 0, -1, fmt.Errorf("enter namespaces: %w", err)
+	}
+	proc, _ := os.FindProcess(pid)
+	fail := func(err error) (int, int, error) {
+		proc.Kill()
+		proc.Wait()
+		return 0, -1, err
+	}
+	if err := send(parentSock, execConfig{ID: c.rec.ID, Spec: c.rec.Spec, Process: p}); err != nil {
+		return fail(err)
+	}
+	var msg syncMsg
+	fds, err := recv(parentSock, &msg)
+	switch {
+	case errors.Is(err, errEOF):
+		return fail(fmt.Errorf("exec process exited during setup: %s", exitText(proc)))
+	case err != nil:
+		return fail(err)
+	case msg.Type == msgError:
+		return fail(errors.New(msg.Error))
+	case msg.Type != msgReady:
+		return fail(fmt.Errorf("exec process sent %q, want %q", msg.Type, msgReady))
+	}
+	var sess *console.Session
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "fd")
+		switch {
+		case msg.Listener && i == len(fds)-1:
+			err = seccomp.SendListener(c.rec.Spec.Linux.Seccomp.ListenerPath, f, specs.ContainerProcessState{
+				Version: specs.Version, Pid: pid, Metadata: c.rec.Spec.Linux.Seccomp.ListenerMetadata,
+				State: specs.State{Version: specs.Version, ID: c.rec.ID, Status: specs.StateRunning, Pid: c.rec.Pid, Bundle: c.rec.Bundle},
+			})
+			f.Close()
+		case o.ConsoleSocket != "":
+			err = console.Send(o.ConsoleSocket, f)
+			f.Close()
+		default:
+			sess, err = console.Attach(f, os.Stdin, os.Stdout)
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+	if o.Detach {
+		return pid, 0, nil
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				switch s {
+				case unix.SIGCHLD, unix.SIGURG:
+				case unix.SIGWINCH:
+					if sess != nil {
+						sess.Resize()
+					}
+				default:
+					proc.Signal(s)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	st, err := proc.Wait()
+	close(done)
+	if sess != nil {
+		sess.Close()
+	}
+	if err != nil {
+		return pid, -1, err
+	}
+	ws := st.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return pid, 128 + int(ws.Signal()), nil
+	}
+	return pid, ws.ExitStatus(), nil
+}
+
+// execInit is the exec's side: in the container's namespaces (the C stage
+// joined them) and cgroups, it applies the process settings and execs.
+func execInit() {
+	sock := os.NewFile(initSockFd, "sync")
+	var cfg execConfig
+	if _, err := recv(sock, &cfg); err != nil {
+		os.Exit(1)
+	}
+	path, filter, err := execSetup(&cfg, sock)
+	if err != nil {
+		send(sock, syncMsg{Type: msgError, Error: err.Error()})
+		os.Exit(1)
+	}
+	sock.Close()
+	p := cfg.Process
+	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
+		if err := capset.SetAffinity(a.Final); err != nil {
+			fmt.Fprintf(os.Stderr, "hako: %v\n", err)
+			os.Exit(126)
+		}
+	}
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		os.Exit(126)
+	}
+	if filter != nil {
+		if _, err := filter.Load(); err != nil {
+			fmt.Fprintf(os.Stderr, "hako: %v\n", err)
+			os.Exit(126)
+		}
+	}
+	err = syscall.Exec(path, p.Args, p.Env)
+	fmt.Fprintf(os.Stderr, "hako: exec %s: %v\n", path, err)
+	os.Exit(126)
+}
+
+func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) {
+	p := cfg.Process
+	if a := p.ExecCPUAffinity; a != nil && a.Initial != "" {
+		if err := capset.SetAffinity(a.Initial); err != nil {
+			return "", nil, err
+		}
+	}
+	var fds []int
+	if p.Terminal {
+		master, err := setupTerminal(p, false)
+		if err != nil {
+			return "", nil, fmt.Errorf("set up terminal: %w", err)
+		}
+		defer master.Close()
+		fds = append(fds, int(master.Fd()))
+	}
+	path, filter, listener, err := applyProcess(cfg.Spec, p, "")
+	if err != nil {
+		return "", nil, err
+	}
+	ready := syncMsg{Type: msgReady}
+	if listener != nil {
+		defer listener.Close()
+		ready.Listener = true
+		fds = append(fds, int(listener.Fd()))
+	}
+	return path, filter, send(sock, ready, fds...)
+}
