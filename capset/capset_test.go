@@ -62,8 +62,8 @@ func TestProcessSettingErrors(t *testing.T) {
 		{"sflag", SetScheduler(&specs.Scheduler{Policy: specs.SchedOther, Flags: []specs.LinuxSchedulerFlag{"NOPE"}}), `unknown flag "NOPE"`},
 		{"class", SetIOPriority(&specs.LinuxIOPriority{Class: "IOPRIO_CLASS_X"}), "unknown class"},
 		{"level", SetIOPriority(&specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 9}), "out of range"},
-		{"cpus", SetAffinity("3-1"), "bad list"},
-		{"cpus2", SetAffinity("x"), "bad list"},
+		{"cpus", SetAffinity(0, "3-1"), "bad list"},
+		{"cpus2", SetAffinity(0, "x"), "bad list"},
 	} {
 		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.name, tc.err, tc.want)

@@ -90,8 +90,9 @@ func SetIOPriority(p *specs.LinuxIOPriority) error {
 	return nil
 }
 
-// SetAffinity pins the calling thread to a CPU list such as "0-3,6".
-func SetAffinity(list string) error {
+// SetAffinity pins a thread (pid; 0 for the calling one) to a CPU list
+// such as "0-3,6".
+func SetAffinity(pid int, list string) error {
 	var set unix.CPUSet
 	set.Zero()
 	for _, part := range strings.Split(list, ",") {
@@ -109,7 +110,7 @@ func SetAffinity(list string) error {
 			set.Set(c)
 		}
 	}
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
+	if err := unix.SchedSetaffinity(pid, &set); err != nil {
 		return fmt.Errorf("cpu affinity %q: %w", list, err)
 	}
 	return nil

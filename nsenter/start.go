@@ -26,10 +26,12 @@ const (
 	msgMapsDone = 3
 	msgPid      = 4
 	msgError    = 5
+	msgHello    = 6
 )
 
 // Launched is a command started through the pre-init stage and waiting
-// for its Request: the moment to place it in cgroups, say.
+// for its Request, its execve complete: the moment to place it in
+// cgroups or set its rlimits, say.
 type Launched struct {
 	cmd  *exec.Cmd
 	sock *os.File
@@ -54,7 +56,19 @@ func Launch(cmd *exec.Cmd) (*Launched, error) {
 		parent.Close()
 		return nil, err
 	}
-	return &Launched{cmd: cmd, sock: parent}, nil
+	l := &Launched{cmd: cmd, sock: parent}
+	// Wait for HELLO: until its execve has fully ended, the kernel may
+	// still rewrite state the caller means to change (RLIMIT_STACK).
+	buf := make([]byte, 16)
+	n, _, err := unix.Recvfrom(int(parent.Fd()), buf, 0)
+	if err != nil || n < 4 || binary.LittleEndian.Uint32(buf) != msgHello {
+		l.Kill()
+		if err == nil {
+			err = fmt.Errorf("no hello (%d bytes): does %s import hako.dev/nsenter/preinit?", n, cmd.Path)
+		}
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	return l, nil
 }
 
 // Pid is the launched process, before any fork into a pid namespace.

@@ -6,6 +6,9 @@ import (
 	"fmt"
 )
 
+// (Byte order: libseccomp exports sock_filter in the machine's own, and
+// the kernel lays seccomp_data out in it too.)
+//
 // A small interpreter of classic BPF as seccomp runs it, so that a
 // filter's answer to one syscall can be read without loading it:
 // `seccomp check`. It knows the instructions libseccomp emits.
@@ -25,16 +28,16 @@ type seccompData struct {
 
 func (d *seccompData) word(off uint32) (uint32, error) {
 	var b [64]byte
-	binary.LittleEndian.PutUint32(b[0:], uint32(d.nr))
-	binary.LittleEndian.PutUint32(b[4:], d.arch)
-	binary.LittleEndian.PutUint64(b[8:], d.ip)
+	binary.NativeEndian.PutUint32(b[0:], uint32(d.nr))
+	binary.NativeEndian.PutUint32(b[4:], d.arch)
+	binary.NativeEndian.PutUint64(b[8:], d.ip)
 	for i, a := range d.args {
-		binary.LittleEndian.PutUint64(b[16+8*i:], a)
+		binary.NativeEndian.PutUint64(b[16+8*i:], a)
 	}
 	if off%4 != 0 || off+4 > uint32(len(b)) {
 		return 0, fmt.Errorf("bpf: load at offset %d", off)
 	}
-	return binary.LittleEndian.Uint32(b[off:]), nil
+	return binary.NativeEndian.Uint32(b[off:]), nil
 }
 
 func parseProgram(raw []byte) ([]sockFilter, error) {
@@ -44,7 +47,7 @@ func parseProgram(raw []byte) ([]sockFilter, error) {
 	prog := make([]sockFilter, len(raw)/8)
 	for i := range prog {
 		b := raw[8*i:]
-		prog[i] = sockFilter{binary.LittleEndian.Uint16(b), b[2], b[3], binary.LittleEndian.Uint32(b[4:])}
+		prog[i] = sockFilter{binary.NativeEndian.Uint16(b), b[2], b[3], binary.NativeEndian.Uint32(b[4:])}
 	}
 	return prog, nil
 }

@@ -39,15 +39,18 @@ capabilities, rlimits, seccomp) changed by the flags.`,
 			if err != nil {
 				return fmt.Errorf("exec %s: %w", id, err)
 			}
-			pid, code, err := ctr.Exec(container.ExecOpts{
+			_, code, err := ctr.Exec(container.ExecOpts{
 				Process: p, ConsoleSocket: f.consoleSocket, Detach: f.detach,
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log,
+				Started: func(pid int) error {
+					if err := writePidFile(f.pidFile, pid); err != nil {
+						return fmt.Errorf("write pid file: %w", err)
+					}
+					return nil
+				},
 			})
 			if err != nil {
 				return fmt.Errorf("exec %s: %w", id, err)
-			}
-			if err := writePidFile(f.pidFile, pid); err != nil {
-				return fmt.Errorf("exec %s: write pid file: %w", id, err)
 			}
 			if f.detach {
 				return nil
@@ -99,7 +102,7 @@ func (f *execFlags) processFor(c *cobra.Command, ctr *container.Container, argv 
 	p.Args = argv
 	p.Terminal = f.tty
 	p.ConsoleSize = nil
-	p.Env = append(append([]string(nil), p.Env...), f.env...)
+	p.Env = mergeEnv(p.Env, f.env)
 	if f.cwd != "" {
 		p.Cwd = f.cwd
 	}
@@ -109,7 +112,7 @@ func (f *execFlags) processFor(c *cobra.Command, ctr *container.Container, argv 
 		if err != nil {
 			return nil, fmt.Errorf("--user %q: want numeric UID[:GID]", f.user)
 		}
-		p.User.UID, p.User.GID = uint32(uid), uint32(uid)
+		p.User.UID = uint32(uid) // the config's gid stays unless given (runc's rule)
 		if hasG {
 			gid, err := strconv.ParseUint(g, 10, 32)
 			if err != nil {
@@ -137,4 +140,24 @@ func (f *execFlags) processFor(c *cobra.Command, ctr *container.Container, argv 
 		p.NoNewPrivileges = true
 	}
 	return &p, nil
+}
+
+// mergeEnv is base with each NAME=VALUE of extra replacing base's NAME
+// (or added): a duplicate would make getenv(3) and hako's PATH lookup
+// disagree about which value wins.
+func mergeEnv(base, extra []string) []string {
+	out := append([]string(nil), base...)
+	for _, kv := range extra {
+		name, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, old := range out {
+			if n, _, _ := strings.Cut(old, "="); n == name {
+				out[i], replaced = kv, true
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -5,7 +5,8 @@
 //   Go parent (nsenter.Start)             this process (P0)
 //   -------------------------             -----------------
 //   starts P0 (the binary, re-executed)
-//   [places P0 in cgroups, etc.]
+//                                 <-----  HELLO (its execve is over)
+//   [places P0 in cgroups, sets its rlimits, etc.]
 //   REQUEST (wire bytes)          ----->  parse; open every namespace to join
 //                                         setns(): user first, then ipc uts net
 //                                         pid cgroup time mnt
@@ -57,7 +58,7 @@
 #define CLONE_NEWCGROUP 0x02000000
 #endif
 
-enum { MSG_REQUEST = 1, MSG_MAPS = 2, MSG_MAPS_DONE = 3, MSG_PID = 4, MSG_ERROR = 5 };
+enum { MSG_REQUEST = 1, MSG_MAPS = 2, MSG_MAPS_DONE = 3, MSG_PID = 4, MSG_ERROR = 5, MSG_HELLO = 6 };
 enum { ATTR_NEW = 1, ATTR_JOIN = 2, ATTR_TIME = 3, ATTR_OOM = 4, ATTR_EXEC = 5, ATTR_FLAGS = 6 };
 
 static int sync_fd = -1;
@@ -251,6 +252,10 @@ __attribute__((constructor)) static void hako_preinit(void)
 		_exit(1);
 	sync_fd = (int)fd;
 	unsetenv("_HAKO_NSENTER_FD");
+	// Tell the parent its execve is complete: the kernel rewrites some of
+	// a process's state (RLIMIT_STACK, for one) at the end of execve, so
+	// the parent changes this process only from now on.
+	send_msg(MSG_HELLO, "", 0);
 
 	static uint8_t buf[4 + HAKO_MAX_WIRE];
 	ssize_t n = recv(sync_fd, buf, sizeof(buf), 0);

@@ -115,6 +115,10 @@ func TestValidate(t *testing.T) {
 			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
 			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.UTSNamespace}}
 		}, `needs the container's own network namespace`},
+		{"sysctl_joined_host_net", func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+			s.Linux.Namespaces[1].Path = "/proc/self/ns/net"
+		}, `needs the container's own network namespace`},
 		{"sysctl_path", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net/../../x": "1"} }, "not a sysctl name"},
 		{"time_ns", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})

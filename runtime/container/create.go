@@ -201,6 +201,10 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
+	if err := prepareLaunched(launched.Pid(), spec.Process); err != nil {
+		launched.Kill()
+		return nil, err
+	}
 	if err := mgr.Apply(launched.Pid()); err != nil {
 		launched.Kill()
 		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
@@ -250,6 +254,13 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		}
 		fds, err = recv(parentSock, &msg)
 	}
+	if err == nil && msg.Type == msgListener {
+		st := specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating, Pid: pid, Bundle: bundle, Annotations: spec.Annotations}
+		if err := serveListener(parentSock, fds, spec.Linux.Seccomp, st, pid); err != nil {
+			return nil, err
+		}
+		fds, err = recv(parentSock, &msg)
+	}
 	switch {
 	case errors.Is(err, errEOF):
 		return nil, fmt.Errorf("container init exited during setup: %s", exitText(proc))
@@ -262,30 +273,13 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	}
 	wantFds := 0
 	if spec.Process.Terminal {
-		wantFds++
-	}
-	if msg.Listener {
-		wantFds++
+		wantFds = 1
 	}
 	if len(fds) != wantFds {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
 		return nil, fmt.Errorf("container init sent %d descriptors, want %d", len(fds), wantFds)
-	}
-	if msg.Listener {
-		l := os.NewFile(uintptr(fds[len(fds)-1]), "seccomp-listener")
-		err := seccomp.SendListener(spec.Linux.Seccomp.ListenerPath, l, specs.ContainerProcessState{
-			Version: specs.Version, Pid: pid, Metadata: spec.Linux.Seccomp.ListenerMetadata,
-			State: specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating, Pid: pid, Bundle: bundle, Annotations: spec.Annotations},
-		})
-		l.Close()
-		if err != nil {
-			if spec.Process.Terminal {
-				unix.Close(fds[0])
-			}
-			return nil, err
-		}
 	}
 	if spec.Process.Terminal {
 		master := os.NewFile(uintptr(fds[0]), "/dev/ptmx")
@@ -315,6 +309,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	c.rec.PidNS = newNS(spec, specs.PIDNamespace)
 	c.rec.Creator, c.rec.CreatorStart = 0, 0
 	c.rec.Spec = spec
+	c.rec.NoNewKeyring = o.NoNewKeyring
 	c.proc = proc
 	if err := c.save(); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
@@ -323,6 +318,31 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("release container init: %w", err)
 	}
 	return c, nil
+}
+
+// prepareLaunched sets what must be set from here, while the launched
+// process waits in its C stage, single-threaded and still outside every
+// namespace and cgroup: the rlimits (raising a hard limit takes
+// CAP_SYS_RESOURCE in the initial user namespace, which a process in the
+// container's has not; and the Go runtime that starts next saves these as
+// the values to restore at execve) and the initial CPU affinity (before
+// the cgroup join, as the spec orders; the cgroup's cpuset may exclude it).
+func prepareLaunched(pid int, p *specs.Process) error {
+	for _, l := range p.Rlimits {
+		res, ok := rlimitNames[l.Type]
+		if !ok {
+			return fmt.Errorf("set rlimit: unknown type %q", l.Type)
+		}
+		if err := unix.Prlimit(pid, res, &unix.Rlimit{Cur: l.Soft, Max: l.Hard}, nil); err != nil {
+			return fmt.Errorf("set rlimit %s to %d:%d: %w", l.Type, l.Soft, l.Hard, err)
+		}
+	}
+	if a := p.ExecCPUAffinity; a != nil && a.Initial != "" {
+		if err := capset.SetAffinity(pid, a.Initial); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hookState is the state hooks get on their stdin.

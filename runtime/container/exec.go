@@ -31,13 +31,17 @@ type ExecOpts struct {
 	Stdin, Stdout, Stderr *os.File
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
+	// Started, if set, is called with the pid once the process runs,
+	// before Exec waits for it (to write a pid file, say).
+	Started func(pid int) error
 }
 
 // execConfig is what the exec's init gets over the sync socket.
 type execConfig struct {
-	ID      string         `json:"id"`
-	Spec    *specs.Spec    `json:"spec"`
-	Process *specs.Process `json:"process"`
+	ID           string         `json:"id"`
+	NoNewKeyring bool           `json:"noNewKeyring,omitempty"`
+	Spec         *specs.Spec    `json:"spec"`
+	Process      *specs.Process `json:"process"`
 }
 
 // execInitValue is InitEnv's value for an exec (vs "1" for a create).
@@ -104,11 +108,17 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if err != nil {
 		return 0, -1, fmt.Errorf("start exec process: %w", err)
 	}
+	if err := prepareLaunched(launched.Pid(), p); err != nil {
+		launched.Kill()
+		return 0, -1, err
+	}
 	if err := mgr.Apply(launched.Pid()); err != nil {
 		launched.Kill()
 		return 0, -1, fmt.Errorf("join cgroup %s: %w", c.rec.CgroupPath, err)
 	}
-	pid, err = launched.Enter(&nsenter.Request{Join: joins})
+	// The container's oom_score_adj, not ours (under containerd, the
+	// shim's -998).
+	pid, err = launched.Enter(&nsenter.Request{Join: joins, OOMScoreAdj: c.rec.Spec.Process.OOMScoreAdj})
 	if err != nil {
 		return 0, -1, fmt.Errorf("enter namespaces: %w", err)
 	}
@@ -118,11 +128,18 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		proc.Wait()
 		return 0, -1, err
 	}
-	if err := send(parentSock, execConfig{ID: c.rec.ID, Spec: c.rec.Spec, Process: p}); err != nil {
+	if err := send(parentSock, execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: c.rec.Spec, Process: p}); err != nil {
 		return fail(err)
 	}
 	var msg syncMsg
 	fds, err := recv(parentSock, &msg)
+	if err == nil && msg.Type == msgListener {
+		st := specs.State{Version: specs.Version, ID: c.rec.ID, Status: specs.StateRunning, Pid: c.rec.Pid, Bundle: c.rec.Bundle}
+		if err := serveListener(parentSock, fds, c.rec.Spec.Linux.Seccomp, st, pid); err != nil {
+			return fail(err)
+		}
+		fds, err = recv(parentSock, &msg)
+	}
 	switch {
 	case errors.Is(err, errEOF):
 		return fail(fmt.Errorf("exec process exited during setup: %s", exitText(proc)))
@@ -134,15 +151,15 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		return fail(fmt.Errorf("exec process sent %q, want %q", msg.Type, msgReady))
 	}
 	var sess *console.Session
-	for i, fd := range fds {
-		f := os.NewFile(uintptr(fd), "fd")
+	if len(fds) > 1 || (len(fds) == 1) != p.Terminal {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return fail(fmt.Errorf("exec process sent %d descriptors", len(fds)))
+	}
+	for _, fd := range fds {
+		f := os.NewFile(uintptr(fd), "/dev/ptmx")
 		switch {
-		case msg.Listener && i == len(fds)-1:
-			err = seccomp.SendListener(c.rec.Spec.Linux.Seccomp.ListenerPath, f, specs.ContainerProcessState{
-				Version: specs.Version, Pid: pid, Metadata: c.rec.Spec.Linux.Seccomp.ListenerMetadata,
-				State: specs.State{Version: specs.Version, ID: c.rec.ID, Status: specs.StateRunning, Pid: c.rec.Pid, Bundle: c.rec.Bundle},
-			})
-			f.Close()
 		case o.ConsoleSocket != "":
 			err = console.Send(o.ConsoleSocket, f)
 			f.Close()
@@ -150,6 +167,11 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 			sess, err = console.Attach(f, os.Stdin, os.Stdout)
 		}
 		if err != nil {
+			return fail(err)
+		}
+	}
+	if o.Started != nil {
+		if err := o.Started(pid); err != nil {
 			return fail(err)
 		}
 	}
@@ -206,7 +228,7 @@ func execInit() {
 	sock.Close()
 	p := cfg.Process
 	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
-		if err := capset.SetAffinity(a.Final); err != nil {
+		if err := capset.SetAffinity(0, a.Final); err != nil {
 			fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 			os.Exit(126)
 		}
@@ -222,16 +244,14 @@ func execInit() {
 	}
 	err = syscall.Exec(path, p.Args, p.Env)
 	fmt.Fprintf(os.Stderr, "hako: exec %s: %v\n", path, err)
+	if errors.Is(err, unix.ENOENT) {
+		os.Exit(127)
+	}
 	os.Exit(126)
 }
 
 func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) {
 	p := cfg.Process
-	if a := p.ExecCPUAffinity; a != nil && a.Initial != "" {
-		if err := capset.SetAffinity(a.Initial); err != nil {
-			return "", nil, err
-		}
-	}
 	var fds []int
 	if p.Terminal {
 		master, err := setupTerminal(p, false)
@@ -241,15 +261,13 @@ func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) 
 		defer master.Close()
 		fds = append(fds, int(master.Fd()))
 	}
-	path, filter, listener, err := applyProcess(cfg.Spec, p, "")
+	keyring := ""
+	if !cfg.NoNewKeyring {
+		keyring = "_ses." + cfg.ID // the container's, as its init joined
+	}
+	path, filter, err := applyProcess(cfg.Spec, p, keyring, handoffListener(sock))
 	if err != nil {
 		return "", nil, err
 	}
-	ready := syncMsg{Type: msgReady}
-	if listener != nil {
-		defer listener.Close()
-		ready.Listener = true
-		fds = append(fds, int(listener.Fd()))
-	}
-	return path, filter, send(sock, ready, fds...)
+	return path, filter, send(sock, syncMsg{Type: msgReady}, fds...)
 }

@@ -35,6 +35,7 @@ func Init() {
 	runtime.LockOSThread()
 	if os.Getenv(InitEnv) == execInitValue {
 		unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0) // as below
+		unix.CloseOnExec(initSockFd)
 		execInit()
 		return
 	}
@@ -43,6 +44,10 @@ func Init() {
 	// pid namespace) may open /proc/<pid>/exe or its memory (CVE-2019-5736).
 	// execve(2) makes the program dumpable again.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	// Our descriptors must not reach hooks (or anything) we start: the
+	// sync socket and the exec fifo came without close-on-exec.
+	unix.CloseOnExec(initSockFd)
+	unix.CloseOnExec(initFifoFd)
 	sock := os.NewFile(initSockFd, "sync")
 	var cfg initConfig
 	if _, err := recv(sock, &cfg); err != nil {
@@ -73,13 +78,6 @@ func Init() {
 // to load when it can wait until just before execve.
 func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter, err error) {
 	spec, proc := cfg.Spec, cfg.Spec.Process
-	// The init itself runs on the initial CPUs (runc's reading of
-	// execCPUAffinity); the program gets the final ones.
-	if a := proc.ExecCPUAffinity; a != nil && a.Initial != "" {
-		if err := capset.SetAffinity(a.Initial); err != nil {
-			return "", nil, err
-		}
-	}
 	if err := rootfs.Prepare(rootfs.Config{
 		Spec: spec, Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Cgroups: cfg.Cgroups, NoPivot: cfg.NoPivot,
 		BeforePivot: func() error { return createHooks(cfg, sock) },
@@ -117,23 +115,15 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 	if !cfg.NoNewKeyring {
 		keyring = "_ses." + cfg.ID
 	}
-	path, filter, listener, err := applyProcess(spec, proc, keyring)
+	path, filter, err = applyProcess(spec, proc, keyring, handoffListener(sock))
 	if err != nil {
 		return "", nil, err
 	}
-	if listener != nil {
-		defer listener.Close()
-	}
 	ready := syncMsg{Type: msgReady}
-	var fds []int
 	if master != nil {
-		fds = append(fds, int(master.Fd()))
+		return path, filter, send(sock, ready, int(master.Fd()))
 	}
-	if listener != nil {
-		ready.Listener = true
-		fds = append(fds, int(listener.Fd()))
-	}
-	return path, filter, send(sock, ready, fds...)
+	return path, filter, send(sock, ready)
 }
 
 // createHooks is the moment between mounts and pivot_root: the parent runs
@@ -211,21 +201,6 @@ var rlimitNames = map[string]int{
 	"RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
-// setRlimits uses syscall.Setrlimit on purpose: for RLIMIT_NOFILE it also
-// tells the Go runtime not to restore its saved soft limit at execve.
-func setRlimits(limits []specs.POSIXRlimit) error {
-	for _, l := range limits {
-		res, ok := rlimitNames[l.Type]
-		if !ok {
-			return fmt.Errorf("set rlimit: unknown type %q", l.Type)
-		}
-		if err := syscall.Setrlimit(res, &syscall.Rlimit{Cur: l.Soft, Max: l.Hard}); err != nil {
-			return fmt.Errorf("set rlimit %s to %d:%d: %w", l.Type, l.Soft, l.Hard, err)
-		}
-	}
-	return nil
-}
-
 func cwd(p *specs.Process) string {
 	if p.Cwd == "" {
 		return "/"
@@ -277,7 +252,7 @@ func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter) erro
 		return os.NewSyscallError("close_range", err)
 	}
 	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
-		if err := capset.SetAffinity(a.Final); err != nil {
+		if err := capset.SetAffinity(0, a.Final); err != nil {
 			return err
 		}
 	}

@@ -12,83 +12,83 @@ import (
 
 // applyProcess applies what the config asks of the process itself, on the
 // calling (locked) thread, for the container's init and for exec alike. It
-// returns the program's path, the seccomp filter still to load right
-// before execve (nil if loaded already), and a seccomp listener's
-// descriptor if the profile has one.
-func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string) (path string, filter *seccomp.Filter, listener *os.File, err error) {
-	// Per-process settings, in this order: rlimits, keyring, personality,
+// returns the program's path and the seccomp filter still to load right
+// before execve (nil if loaded already). A profile with a listener
+// (SCMP_ACT_NOTIFY) is loaded here, as late as it can be, and its
+// descriptor goes to handoff at once: from the load on, a notified
+// syscall waits until someone listens.
+func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string, handoff func(*os.File) error) (path string, filter *seccomp.Filter, err error) {
+	// Per-process settings, in this order (rlimits and the initial CPU
+	// affinity were set by the parent already): keyring, personality,
 	// scheduler, I/O priority (the last two may need CAP_SYS_NICE, which
 	// the capabilities below may drop), memory policy, LSM labels; then
 	// seccomp, credentials and capabilities, cwd, umask, no_new_privs.
-	if err := setRlimits(proc.Rlimits); err != nil {
-		return "", nil, nil, err
-	}
 	if keyring != "" {
 		if err := capset.JoinSessionKeyring(keyring); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if spec.Linux.Personality != nil {
 		if err := capset.SetPersonality(spec.Linux.Personality); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if proc.Scheduler != nil {
 		if err := capset.SetScheduler(proc.Scheduler); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if proc.IOPriority != nil {
 		if err := capset.SetIOPriority(proc.IOPriority); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if spec.Linux.MemoryPolicy != nil {
 		if err := capset.SetMemoryPolicy(spec.Linux.MemoryPolicy); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	// LSM labels take effect at execve; set on the thread that will exec.
 	if proc.ApparmorProfile != "" {
 		if err := capset.SetAppArmorOnExec(proc.ApparmorProfile); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if proc.SelinuxLabel != "" {
 		if err := capset.SetSELinuxOnExec(proc.SelinuxLabel); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	path, err = lookPath(proc)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
 	// Seccomp as late as possible, so that hako's own steps are not
 	// filtered: right before execve when no_new_privs is set; otherwise
 	// loading needs CAP_SYS_ADMIN, so before the capabilities are dropped.
-	// A profile with a listener is loaded here as well: its descriptor
-	// goes to the parent with "ready", which hands it to the listener.
+	// A profile with a listener is loaded before this function returns,
+	// at the end when no_new_privs allows.
 	if spec.Linux.Seccomp != nil {
 		if filter, _, err = seccomp.Compile(spec.Linux.Seccomp, proc.NoNewPrivileges); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
-		if !proc.NoNewPrivileges || filter.Notify() {
-			if listener, err = filter.Load(); err != nil {
-				return "", nil, nil, err
+		if !proc.NoNewPrivileges {
+			if err := loadFilter(filter, handoff); err != nil {
+				return "", nil, err
 			}
 			filter = nil
 		}
 	}
 	sets, _, err := capset.FromSpec(proc.Capabilities)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
 	cred := &capset.Credential{UID: proc.User.UID, GID: proc.User.GID, Groups: proc.User.AdditionalGids}
 	if err := capset.Apply(sets, cred); err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
 	if err := unix.Chdir(cwd(proc)); err != nil {
-		return "", nil, nil, &os.PathError{Op: "chdir", Path: cwd(proc), Err: err}
+		return "", nil, &os.PathError{Op: "chdir", Path: cwd(proc), Err: err}
 	}
 	umask := 0o022
 	if proc.User.Umask != nil {
@@ -97,8 +97,24 @@ func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string) (path s
 	unix.Umask(umask)
 	if proc.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return "", nil, nil, os.NewSyscallError("prctl no_new_privs", err)
+			return "", nil, os.NewSyscallError("prctl no_new_privs", err)
 		}
 	}
-	return path, filter, listener, nil
+	if filter != nil && filter.Notify() {
+		if err := loadFilter(filter, handoff); err != nil {
+			return "", nil, err
+		}
+		filter = nil
+	}
+	return path, filter, nil
+}
+
+// loadFilter loads f and hands its listener, if any, over at once.
+func loadFilter(f *seccomp.Filter, handoff func(*os.File) error) error {
+	listener, err := f.Load()
+	if err != nil || listener == nil {
+		return err
+	}
+	defer listener.Close()
+	return handoff(listener)
 }

@@ -67,6 +67,9 @@ type record struct {
 	// Spec is the container's config: start and delete run its hooks,
 	// exec applies its seccomp profile and other process settings.
 	Spec *specs.Spec `json:"spec,omitempty"`
+	// NoNewKeyring: create kept the caller's session keyring, and so do
+	// the container's execs.
+	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
 }
 
 const (

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"hako.dev/rootfs"
+	"hako.dev/seccomp"
 )
 
 // The parent (hako create) and the container's init talk over a
@@ -29,8 +30,9 @@ import (
 //	                                         pivot_root, hostname, console,
 //	                                         masked paths, rlimits, caps, user,
 //	                                         look up the program
+//	                                  <----  "listener" + seccomp listener fd
+//	hand it to listenerPath           ---->  "listener-done"   (notify profiles)
 //	                                  <----  "ready" [+ pty master fd]
-//	                                         [+ seccomp listener fd]
 //	                                         or "error" and exit
 //	write cgroup limits, state.json,
 //	pid file
@@ -41,18 +43,18 @@ import (
 // If the parent dies before "ok", the init reads EOF and exits, so a failed
 // create never leaves a waiting init behind.
 const (
-	msgReady     = "ready"
-	msgError     = "error"
-	msgOK        = "ok"
-	msgHooks     = "hooks"      // init: mounts done, run prestart and createRuntime hooks
-	msgHooksDone = "hooks-done" // parent: they ran
+	msgReady        = "ready"
+	msgError        = "error"
+	msgOK           = "ok"
+	msgHooks        = "hooks"         // init: mounts done, run prestart and createRuntime hooks
+	msgHooksDone    = "hooks-done"    // parent: they ran
+	msgListener     = "listener"      // init: a seccomp listener fd comes with this
+	msgListenerDone = "listener-done" // parent: it went to listenerPath
 )
 
 type syncMsg struct {
 	Type  string `json:"type"`
 	Error string `json:"error,omitempty"`
-	// Listener: the last descriptor with "ready" is a seccomp listener.
-	Listener bool `json:"listener,omitempty"`
 }
 
 // initConfig is everything the init needs; it has no other input.
@@ -144,4 +146,38 @@ func recv(f *os.File, v any) ([]int, error) {
 		return nil, fmt.Errorf("decode sync message: %w", err)
 	}
 	return fds, nil
+}
+
+// handoffListener is the child's side of a seccomp listener's hand-off.
+func handoffListener(sock *os.File) func(*os.File) error {
+	return func(l *os.File) error {
+		if err := send(sock, syncMsg{Type: msgListener}, int(l.Fd())); err != nil {
+			return err
+		}
+		var msg syncMsg
+		if _, err := recv(sock, &msg); err != nil || msg.Type != msgListenerDone {
+			os.Exit(1) // the parent failed it, or is gone: it reports
+		}
+		return nil
+	}
+}
+
+// serveListener is the parent's side: send the fd that came with a
+// "listener" message to the profile's listenerPath, then answer.
+func serveListener(sock *os.File, fds []int, seccompCfg *specs.LinuxSeccomp, st specs.State, pid int) error {
+	if len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return fmt.Errorf("seccomp listener: %d descriptors, want 1", len(fds))
+	}
+	l := os.NewFile(uintptr(fds[0]), "seccomp-listener")
+	err := seccomp.SendListener(seccompCfg.ListenerPath, l, specs.ContainerProcessState{
+		Version: specs.Version, Pid: pid, Metadata: seccompCfg.ListenerMetadata, State: st,
+	})
+	l.Close()
+	if err != nil {
+		return err
+	}
+	return send(sock, syncMsg{Type: msgListenerDone})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // ipcSysctls are the non-net sysctls that belong to an IPC namespace
@@ -35,7 +36,7 @@ func checkSysctls(s *specs.Spec) error {
 		default:
 			return fmt.Errorf("config: sysctl %q is not namespaced: setting it would change the host", key)
 		}
-		if !hasNS(s, ns) {
+		if !hasNS(s, ns) || joinsHostNS(s, ns) {
 			return fmt.Errorf("config: sysctl %q needs the container's own %s namespace", key, ns)
 		}
 	}
@@ -62,4 +63,22 @@ func setSysctls(sysctl map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// joinsHostNS tells whether the config joins, by path, the very namespace
+// of type t that this process (the host's side) is in: setting a sysctl
+// there would set it on the host.
+func joinsHostNS(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	proc := map[specs.LinuxNamespaceType]string{specs.IPCNamespace: "ipc", specs.NetworkNamespace: "net", specs.UTSNamespace: "uts"}[t]
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type != t || ns.Path == "" {
+			continue
+		}
+		var a, b unix.Stat_t
+		if unix.Stat(ns.Path, &a) != nil || unix.Stat("/proc/self/ns/"+proc, &b) != nil {
+			return true // cannot tell: refuse
+		}
+		return a.Dev == b.Dev && a.Ino == b.Ino
+	}
+	return false
 }
