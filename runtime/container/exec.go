@@ -178,38 +178,16 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if o.Detach {
 		return pid, 0, nil
 	}
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case s := <-sigs:
-				switch s {
-				case unix.SIGCHLD, unix.SIGURG:
-				case unix.SIGWINCH:
-					if sess != nil {
-						sess.Resize()
-					}
-				default:
-					proc.Signal(s)
-				}
-			case <-done:
-				return
-			}
-		}
-	}()
+	stop := forwardSignals(sigs, sess, func(s unix.Signal) { proc.Signal(s) })
 	st, err := proc.Wait()
-	close(done)
+	stop()
 	if sess != nil {
 		sess.Close()
 	}
 	if err != nil {
 		return pid, -1, err
 	}
-	ws := st.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return pid, 128 + int(ws.Signal()), nil
-	}
-	return pid, ws.ExitStatus(), nil
+	return pid, shellStatus(st), nil
 }
 
 // execInit is the exec's side: in the container's namespaces (the C stage

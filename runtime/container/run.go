@@ -53,29 +53,13 @@ func Run(root, id string, o CreateOpts) (code int, err error) {
 	if err := c.Start(); err != nil {
 		return -1, err
 	}
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case s := <-sigs:
-				switch s {
-				case unix.SIGCHLD, unix.SIGURG:
-				case unix.SIGWINCH:
-					if sess != nil {
-						sess.Resize()
-					}
-				default:
-					if err := c.Kill(s.(unix.Signal), false); err != nil && !errors.Is(err, ErrNotRunning) {
-						fmt.Fprintf(os.Stderr, "hako: forward %v to %s: %v\n", s, id, err)
-					}
-				}
-			case <-done:
-				return
-			}
+	stop := forwardSignals(sigs, sess, func(s unix.Signal) {
+		if err := c.Kill(s, false); err != nil && !errors.Is(err, ErrNotRunning) && o.Logger != nil {
+			o.Logger.Warn("forward signal", "signal", s, "id", id, "error", err)
 		}
-	}()
+	})
 	code, err = c.Wait()
-	close(done)
+	stop()
 	if sess != nil {
 		sess.Close()
 	}

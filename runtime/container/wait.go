@@ -2,7 +2,6 @@ package container
 
 import (
 	"errors"
-	"syscall"
 )
 
 // Wait waits for the container's program to end and returns its exit
@@ -16,11 +15,7 @@ func (c *Container) Wait() (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	ws := ps.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return 128 + int(ws.Signal()), nil
-	}
-	return ws.ExitStatus(), nil
+	return shellStatus(ps), nil
 }
 
 // Pid is the container's init pid as recorded at create.
