@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"hako.dev/cgctl"
@@ -259,4 +260,26 @@ func (c *Container) Resume() error {
 		return err
 	}
 	return mgr.Thaw()
+}
+
+// Pids lists the container's processes (its cgroup's, recursively).
+func (c *Container) Pids() ([]int, error) {
+	mgr, err := c.cgroup()
+	if err != nil {
+		return nil, err
+	}
+	return mgr.Pids()
+}
+
+// Update writes new limits to a container's cgroup; fields left nil keep
+// their values. A stopped container has none to change.
+func (c *Container) Update(r *specs.LinuxResources) error {
+	if c.Status() == Stopped {
+		return ErrNotRunning
+	}
+	mgr, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	return mgr.Set(r)
 }
