@@ -65,3 +65,16 @@ func FromSpec(c *specs.LinuxCapabilities) (s Sets, skipped []string, err error) 
 	}
 	return s, skipped, nil
 }
+
+// Known names every capability this package and the running kernel know.
+func Known() []string {
+	last, err := capability.LastCap()
+	var out []string
+	for _, c := range capability.ListKnown() {
+		if err == nil && c > last {
+			continue
+		}
+		out = append(out, Name(c))
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package capset
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -61,4 +62,17 @@ func SetMemoryPolicy(p *specs.LinuxMemoryPolicy) error {
 		return fmt.Errorf("memoryPolicy %s %q: %w", p.Mode, p.Nodes, e)
 	}
 	return nil
+}
+
+// MemoryPolicyModes and MemoryPolicyFlags list what SetMemoryPolicy takes.
+func MemoryPolicyModes() []string { return sortedKeys(mpolModes) }
+func MemoryPolicyFlags() []string { return sortedKeys(mpolFlags) }
+
+func sortedKeys[K ~string, V any](m map[K]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, string(k))
+	}
+	sort.Strings(out)
+	return out
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestPsAndUpdate(t *testing.T) {
@@ -47,4 +49,58 @@ func TestPsAndUpdate(t *testing.T) {
 	if r := e.hako("update", "--pids-limit", "5", id); r.code == 0 || !strings.Contains(r.stderr, "container does not exist") {
 		t.Errorf("update of a deleted container: %+v", r)
 	}
+}
+
+func TestFeaturesAndEvents(t *testing.T) {
+	e := newEnv(t)
+	var f struct {
+		OCIVersionMax string   `json:"ociVersionMax"`
+		Hooks         []string `json:"hooks"`
+		Linux         struct {
+			Namespaces []string `json:"namespaces"`
+			Cgroup     struct {
+				V1, V2, Systemd bool
+			} `json:"cgroup"`
+			Seccomp struct {
+				Enabled bool     `json:"enabled"`
+				Actions []string `json:"actions"`
+			} `json:"seccomp"`
+			Apparmor struct {
+				Enabled bool `json:"enabled"`
+			} `json:"apparmor"`
+		} `json:"linux"`
+	}
+	if err := json.Unmarshal([]byte(e.mustHako("features")), &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.OCIVersionMax != "1.3.0" || len(f.Hooks) != 6 || len(f.Linux.Namespaces) != 8 || !f.Linux.Cgroup.V1 || !f.Linux.Cgroup.V2 ||
+		f.Linux.Cgroup.Systemd || !f.Linux.Seccomp.Enabled || len(f.Linux.Seccomp.Actions) < 9 || f.Linux.Apparmor.Enabled {
+		t.Errorf("features on this hybrid, LSM-less host: %+v", f)
+	}
+
+	id := e.id("events")
+	limit := int64(32)
+	e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, func(s *specs.Spec) {
+		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
+	}), id)
+	e.mustHako("start", id)
+	var ev struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+		Data struct {
+			Pids struct {
+				Current, Limit uint64
+			} `json:"pids"`
+			Memory struct {
+				Usage struct{ Usage uint64 } `json:"usage"`
+			} `json:"memory"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(e.mustHako("events", "--stats", id)), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != "stats" || ev.ID != id || ev.Data.Pids.Limit != 32 || ev.Data.Pids.Current < 1 || ev.Data.Memory.Usage.Usage == 0 {
+		t.Errorf("events --stats: %+v", ev)
+	}
+	e.mustHako("delete", "--force", id)
 }

@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -113,4 +114,18 @@ func FlagString(flags uintptr) string {
 		return "0"
 	}
 	return strings.Join(parts, "|")
+}
+
+// MountOptions lists every mount option Prepare understands (those it
+// passes on to the filesystem as data aside), sorted.
+func MountOptions() []string {
+	var out []string
+	for o := range flagOpts {
+		out = append(out, o)
+	}
+	for o := range propagationOpts {
+		out = append(out, o)
+	}
+	sort.Strings(out)
+	return out
 }

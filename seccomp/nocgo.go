@@ -21,3 +21,4 @@ func (*Filter) Notify() bool                                       { return fals
 func (*Filter) Release()                                           {}
 func (*Filter) PFC() (string, error)                               { return "", errNoCgo }
 func (*Filter) Check(string, ...uint64) (string, error)            { return "", errNoCgo }
+func Supported() (actions, operators, archs, flags []string)       { return nil, nil, nil, nil }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sort"
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -358,4 +359,25 @@ func export(to func(*os.File) error) ([]byte, error) {
 var auditArch = map[libseccomp.ScmpArch]uint32{
 	libseccomp.ArchAMD64: 0xc000003e, libseccomp.ArchX86: 0x40000003, libseccomp.ArchARM64: 0xc00000b7,
 	libseccomp.ArchPPC64LE: 0xc0000015, libseccomp.ArchS390X: 0x80000016, libseccomp.ArchRISCV64: 0xc00000f3,
+}
+
+// Supported lists what Compile takes: actions, operators, architectures
+// and flags, by their OCI names, sorted.
+func Supported() (acts, ops, archList, flagList []string) {
+	for _, a := range []specs.LinuxSeccompAction{specs.ActKill, specs.ActKillThread, specs.ActKillProcess, specs.ActTrap,
+		specs.ActErrno, specs.ActTrace, specs.ActAllow, specs.ActLog, specs.ActNotify} {
+		acts = append(acts, string(a))
+	}
+	for o := range operators {
+		ops = append(ops, string(o))
+	}
+	for a := range arches {
+		archList = append(archList, string(a))
+	}
+	flagList = []string{"SECCOMP_FILTER_FLAG_TSYNC", string(specs.LinuxSeccompFlagLog), string(specs.LinuxSeccompFlagSpecAllow),
+		string(specs.LinuxSeccompFlagWaitKillableRecv)}
+	for _, l := range [][]string{acts, ops, archList, flagList} {
+		sort.Strings(l)
+	}
+	return
 }

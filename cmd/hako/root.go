@@ -55,7 +55,7 @@ func execute(args []string) int {
 	f.BoolVar(&g.debug, "debug", false, "log debug lines too")
 	root.AddCommand(
 		specCmd(g), createCmd(g), startCmd(g), runCmd(g), stateCmd(g),
-		killCmd(g), deleteCmd(g), listCmd(g), execCmd(g), psCmd(g), updateCmd(g),
+		killCmd(g), deleteCmd(g), listCmd(g), execCmd(g), psCmd(g), updateCmd(g), featuresCmd(g), eventsCmd(g),
 		freezeCmd(g, "pause", "freeze every process of a running container", (*container.Container).Pause),
 		freezeCmd(g, "resume", "thaw a paused container", (*container.Container).Resume),
 	)

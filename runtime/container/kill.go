@@ -283,3 +283,12 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	}
 	return mgr.Set(r)
 }
+
+// Stats reads the container's cgroup counters.
+func (c *Container) Stats() (*cgctl.Stats, error) {
+	mgr, err := c.cgroup()
+	if err != nil {
+		return nil, err
+	}
+	return mgr.Stats()
+}
