@@ -88,6 +88,10 @@ func ParseSignal(s string) (unix.Signal, error) {
 // only with force. Its cgroup and state directory go last, after its
 // processes are gone.
 func (c *Container) Delete(force bool) error {
+	return c.locked(func() error { return c.delete(force) })
+}
+
+func (c *Container) delete(force bool) error {
 	switch st := c.Status(); st {
 	case Creating:
 		if !force {
@@ -235,7 +239,9 @@ func killAndWait(mgr cgctl.Manager) {
 }
 
 // Pause freezes every process of a running container.
-func (c *Container) Pause() error {
+func (c *Container) Pause() error { return c.locked(c.pause) }
+
+func (c *Container) pause() error {
 	switch st := c.Status(); st {
 	case Running:
 	case Paused:
@@ -251,7 +257,9 @@ func (c *Container) Pause() error {
 }
 
 // Resume thaws a paused container.
-func (c *Container) Resume() error {
+func (c *Container) Resume() error { return c.locked(c.resume) }
+
+func (c *Container) resume() error {
 	if c.Status() != Paused {
 		return ErrNotPaused
 	}

@@ -14,7 +14,9 @@ import (
 // opening it for reading here lets it write one byte and exec. Start waits
 // on the init's pidfd too, so an init that died meanwhile is an error, not
 // a hang.
-func (c *Container) Start() error {
+func (c *Container) Start() error { return c.locked(c.start) }
+
+func (c *Container) start() error {
 	switch st := c.Status(); st {
 	case Created:
 	case Stopped:
