@@ -259,3 +259,24 @@ func TestDeleteKillsLeftovers(t *testing.T) {
 	e.waitStatus(id, "stopped")
 	e.mustHako("delete", id)
 }
+
+func TestRunDetachKeep(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("detach")
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	e.mustHako("run", "-d", "--pid-file", pidFile, "--bundle", e.bundle([]string{"testinit", "sleep"}, nil), id)
+	st := e.state(id)
+	if b, _ := os.ReadFile(pidFile); st.Status != "running" || string(b) != strconv.Itoa(st.Pid) {
+		t.Errorf("run -d: state %+v, pid file %q", st, b)
+	}
+	e.mustHako("delete", "--force", id)
+
+	kept := e.id("keep")
+	if r := e.hako("run", "--keep", "--bundle", e.bundle([]string{"sh", "-c", "exit 4"}, nil), kept); r.code != 4 {
+		t.Errorf("run --keep: %+v", r)
+	}
+	if st := e.state(kept); st.Status != "stopped" {
+		t.Errorf("kept container: %+v", st)
+	}
+	e.mustHako("delete", kept)
+}

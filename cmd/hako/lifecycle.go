@@ -73,20 +73,29 @@ func createCmd(g *globals) *cobra.Command {
 
 func runCmd(g *globals) *cobra.Command {
 	var cf createFlags
+	var ro container.RunOpts
 	cmd := &cobra.Command{
 		Use:   "run [flags] <container-id>",
 		Short: "create, start and wait for a container in the foreground, then delete it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			id := args[0]
-			code, err := container.Run(g.root, id, cf.opts(g))
+			ro.Started = func(pid int) error { return writePidFile(cf.pidFile, pid) }
+			code, err := container.RunWith(g.root, id, cf.opts(g), ro)
 			if err != nil {
 				return fmt.Errorf("run %s: %w", id, err)
+			}
+			if ro.Detach {
+				return nil
 			}
 			return exitError{code}
 		},
 	}
 	cf.add(cmd)
+	f := cmd.Flags()
+	f.BoolVarP(&ro.Detach, "detach", "d", false, "start the container and return, leaving it running")
+	f.BoolVar(&ro.Keep, "keep", false, "do not delete the container once it has stopped")
+	f.BoolVar(&ro.NoSubreaper, "no-subreaper", false, "leave the container's orphans to the host's init instead of reaping them")
 	return cmd
 }
 

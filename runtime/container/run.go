@@ -19,6 +19,49 @@ import (
 // signal, never meant for the container) and SIGWINCH, which resizes the
 // pty instead.
 func Run(root, id string, o CreateOpts) (code int, err error) {
+	return RunWith(root, id, o, RunOpts{})
+}
+
+// RunOpts are run's own options (runc's run flags).
+type RunOpts struct {
+	// Detach returns once the program runs, leaving the container be.
+	Detach bool
+	// Keep leaves the stopped container in place instead of deleting it.
+	Keep bool
+	// NoSubreaper leaves orphans of the container to the host's init;
+	// by default this process adopts (PR_SET_CHILD_SUBREAPER) and reaps
+	// them, as runc does.
+	NoSubreaper bool
+	// Started, if set, is called with the init's pid once the program
+	// runs (to write a pid file, say).
+	Started func(pid int) error
+}
+
+// RunWith is Run with run's own options.
+func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
+	if ro.Detach {
+		// (A terminal then needs --console-socket: Create says so.)
+		c, err := Create(root, id, o)
+		if err != nil {
+			return -1, err
+		}
+		if err := c.Start(); err != nil {
+			c.Delete(true)
+			return -1, err
+		}
+		if ro.Started != nil {
+			if err := ro.Started(c.Pid()); err != nil {
+				c.Delete(true)
+				return -1, err
+			}
+		}
+		return 0, nil
+	}
+	if !ro.NoSubreaper {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return -1, os.NewSyscallError("prctl subreaper", err)
+		}
+	}
 	var sess *console.Session
 	if o.ConsoleSocket == "" {
 		o.terminal = func(master *os.File) error {
@@ -42,6 +85,9 @@ func Run(root, id string, o CreateOpts) (code int, err error) {
 		return -1, err
 	}
 	defer func() {
+		if ro.Keep && err == nil {
+			return // left stopped, for `hako delete` later
+		}
 		derr := c.Delete(true)
 		var w *HookWarning
 		if errors.As(derr, &w) && o.Logger != nil {
@@ -52,6 +98,11 @@ func Run(root, id string, o CreateOpts) (code int, err error) {
 	}()
 	if err := c.Start(); err != nil {
 		return -1, err
+	}
+	if ro.Started != nil {
+		if err := ro.Started(c.Pid()); err != nil {
+			return -1, err
+		}
 	}
 	stop := forwardSignals(sigs, sess, func(s unix.Signal) {
 		if err := c.Kill(s, false); err != nil && !errors.Is(err, ErrNotRunning) && o.Logger != nil {
