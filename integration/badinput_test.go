@@ -121,6 +121,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown_id_delete", []string{"delete", e.id("nosuch")}, []string{"container does not exist"}},
 		{"unknown_id_state", []string{"state", e.id("nosuch")}, []string{"container does not exist"}},
 		{"bad_log_format", []string{"--log-format", "xml", "list"}, []string{"unknown --log-format"}},
+		{"systemd_cgroup_driver", []string{"--systemd-cgroup", "create", "--bundle", good, e.id("sd")},
+			[]string{"create: the systemd cgroup driver (--systemd-cgroup) is not supported by this hako yet"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,6 +27,7 @@ type globals struct {
 	logFile   string
 	logFormat string
 	debug     bool
+	systemd   bool
 	log       *slog.Logger
 }
 
@@ -44,7 +45,15 @@ func execute(args []string) int {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return g.setupLog()
+			if err := g.setupLog(); err != nil {
+				return err
+			}
+			// Refused where it would matter (making cgroups), not where a
+			// client passes it along to every command (containerd does).
+			if g.systemd && (cmd.Name() == "create" || cmd.Name() == "run") {
+				return fmt.Errorf("%s: the systemd cgroup driver (--systemd-cgroup) is not supported by this hako yet; use the cgroupfs driver", cmd.Name())
+			}
+			return nil
 		},
 	}
 	root.SetVersionTemplate(fmt.Sprintf("hako version %s\ncommit: %s\nspec: %s\n", version, commit, specs.Version))
@@ -53,6 +62,7 @@ func execute(args []string) int {
 	f.StringVar(&g.logFile, "log", "", "write log lines to this file instead of stderr")
 	f.StringVar(&g.logFormat, "log-format", "text", "log line format: text or json")
 	f.BoolVar(&g.debug, "debug", false, "log debug lines too")
+	f.BoolVar(&g.systemd, "systemd-cgroup", false, "use the systemd cgroup driver (not supported yet: create and run refuse it)")
 	root.AddCommand(
 		specCmd(g), createCmd(g), startCmd(g), runCmd(g), stateCmd(g),
 		killCmd(g), deleteCmd(g), listCmd(g), execCmd(g), psCmd(g), updateCmd(g), featuresCmd(g), eventsCmd(g),
