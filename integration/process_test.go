@@ -430,3 +430,33 @@ func TestMemoryPolicy(t *testing.T) {
 		t.Errorf("bad memory policy: %+v", r)
 	}
 }
+
+// --preserve-fds and socket activation: the caller's descriptors from 3
+// reach the program as its 3..., and LISTEN_FDS/LISTEN_PID are set.
+func TestPreserveFDs(t *testing.T) {
+	e := newEnv(t)
+	a, _ := os.Open("/etc/hostname")
+	b, _ := os.Open("/etc/passwd")
+	defer a.Close()
+	defer b.Close()
+	bundle := e.bundle([]string{"sh", "-c", "testinit fds; echo LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"}, nil)
+	out, errf := e.tempFile(), e.tempFile()
+	// LISTEN_PID must be hako's pid: a shell sets it to its own, then
+	// execs hako in its place.
+	cmd := exec.Command("sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"`, hakoBin, "--root", e.root, "run",
+		"--preserve-fds", "1", "--bundle", bundle, e.id("fds"))
+	cmd.ExtraFiles = []*os.File{a, b} // 3 (a listen fd) and 4 (preserved)
+	cmd.Stdout, cmd.Stderr = out, errf
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v: %s", err, readAll(t, errf))
+	}
+	got := readAll(t, out)
+	for _, want := range []string{"3=/etc/hostname\n", "4=/etc/passwd\n", "LISTEN_FDS=1 LISTEN_PID=1\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "5=") {
+		t.Errorf("a descriptor past the preserved ones:\n%s", got)
+	}
+}

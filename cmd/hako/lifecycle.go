@@ -18,6 +18,7 @@ type createFlags struct {
 	consoleSocket string
 	noPivot       bool
 	noNewKeyring  bool
+	preserveFDs   int
 }
 
 func (c *createFlags) add(cmd *cobra.Command) {
@@ -27,13 +28,22 @@ func (c *createFlags) add(cmd *cobra.Command) {
 	f.StringVar(&c.consoleSocket, "console-socket", "", "unix socket to send the pty master to, when the config asks for a terminal")
 	f.BoolVar(&c.noPivot, "no-pivot", false, "switch root with MS_MOVE+chroot instead of pivot_root (roots on ramfs)")
 	f.BoolVar(&c.noNewKeyring, "no-new-keyring", false, "keep the caller's session keyring instead of a new one")
+	f.IntVar(&c.preserveFDs, "preserve-fds", 0, "pass this many more descriptors (from 3, after $LISTEN_FDS) to the container")
 }
 
 func (c *createFlags) opts(g *globals) container.CreateOpts {
-	return container.CreateOpts{
+	o := container.CreateOpts{
 		Bundle: c.bundle, NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, ConsoleSocket: c.consoleSocket,
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log, PreserveFDs: c.preserveFDs,
 	}
+	// Socket activation (sd_listen_fds(3)): descriptors systemd gave us go
+	// to the container first, with LISTEN_FDS, and LISTEN_PID naming its
+	// pid 1.
+	if n, err := strconv.Atoi(os.Getenv("LISTEN_FDS")); err == nil && n > 0 && os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()) {
+		o.PreserveFDs += n
+		o.ExtraEnv = []string{"LISTEN_FDS=" + strconv.Itoa(n), "LISTEN_PID=1"}
+	}
+	return o
 }
 
 // writePidFile writes atomically: clients poll for this file.

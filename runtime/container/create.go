@@ -40,6 +40,11 @@ type CreateOpts struct {
 	// NoNewKeyring keeps the caller's session keyring instead of giving
 	// the container one of its own.
 	NoNewKeyring bool
+	// PreserveFDs passes the caller's descriptors 3..3+PreserveFDs-1 on to
+	// the program, as its own 3..; ExtraEnv is added to its environment
+	// (LISTEN_FDS and LISTEN_PID for socket activation, say).
+	PreserveFDs int
+	ExtraEnv    []string
 	// Stdin, Stdout and Stderr become the container's when it has no
 	// terminal; nil means /dev/null.
 	Stdin, Stdout, Stderr *os.File
@@ -93,6 +98,15 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	if err := validate(spec); err != nil {
 		return nil, err
 	}
+	if o.PreserveFDs < 0 {
+		return nil, fmt.Errorf("--preserve-fds %d: must not be negative", o.PreserveFDs)
+	}
+	for i := 0; i < o.PreserveFDs; i++ {
+		if _, err := unix.FcntlInt(uintptr(3+i), unix.F_GETFD, 0); err != nil {
+			return nil, fmt.Errorf("--preserve-fds %d: descriptor %d is not open", o.PreserveFDs, 3+i)
+		}
+	}
+	spec.Process.Env = append(spec.Process.Env, o.ExtraEnv...)
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.terminal == nil {
 		return nil, errors.New("config asks for a terminal (process.terminal) but no --console-socket was given to send it to")
 	}
@@ -231,6 +245,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		Cgroups:      cgroupMounts(mgr),
 		NoPivot:      o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring,
+		PreserveFDs:  o.PreserveFDs,
 		ID:           id,
 		Pid:          pid,
 	}
@@ -358,6 +373,11 @@ func initCommand(o CreateOpts, terminal bool, sock, fifo *os.File) *exec.Cmd {
 		Args:       []string{"hako", "init"},
 		Env:        []string{InitEnv + "=1"},
 		ExtraFiles: []*os.File{sock, fifo}, // fds 3 and 4 in the init
+	}
+	// Preserved descriptors follow, from 5; the init moves them to 3 at
+	// the end (os.NewFile leaves them open here: they are the caller's).
+	for i := 0; i < o.PreserveFDs; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
 	}
 	if !terminal {
 		// Set only when non-nil: a nil *os.File in an io.Reader/Writer

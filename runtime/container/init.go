@@ -248,7 +248,15 @@ func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter) erro
 			return err
 		}
 	}
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+	// Preserved descriptors down to 3, in order (each target is below its
+	// source, and sources above are not yet overwritten); the sync socket
+	// and the fifo there are no longer needed.
+	for n := 0; n < cfg.PreserveFDs; n++ {
+		if err := unix.Dup3(initFifoFd+1+n, 3+n, 0); err != nil {
+			return os.NewSyscallError("dup3 preserved fd", err)
+		}
+	}
+	if err := unix.CloseRange(uint(3+cfg.PreserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return os.NewSyscallError("close_range", err)
 	}
 	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {

@@ -66,6 +66,8 @@ type initConfig struct {
 	NoPivot bool                 `json:"noPivot,omitempty"`
 	// NoNewKeyring keeps the caller's session keyring (--no-new-keyring).
 	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
+	// PreserveFDs descriptors from 5 on go to the program as 3 on.
+	PreserveFDs int `json:"preserveFds,omitempty"`
 	// ID and Pid (as the host sees it) are for hooks' state.
 	ID  string `json:"id"`
 	Pid int    `json:"pid"`
