@@ -380,19 +380,24 @@ func initCommand(o CreateOpts, terminal bool, sock, fifo *os.File) *exec.Cmd {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
 	}
 	if !terminal {
-		// Set only when non-nil: a nil *os.File in an io.Reader/Writer
-		// field is not nil, and exec would then copy through a pipe.
-		if o.Stdin != nil {
-			cmd.Stdin = o.Stdin
-		}
-		if o.Stdout != nil {
-			cmd.Stdout = o.Stdout
-		}
-		if o.Stderr != nil {
-			cmd.Stderr = o.Stderr
-		}
+		setStdio(cmd, o.Stdin, o.Stdout, o.Stderr)
 	}
 	return cmd
+}
+
+// setStdio gives cmd the files that are set. Only non-nil ones are stored:
+// a nil *os.File in an io.Reader/Writer field is not a nil interface, and
+// exec would then copy through a pipe instead of passing the descriptor.
+func setStdio(cmd *exec.Cmd, stdin, stdout, stderr *os.File) {
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
 }
 
 // nsRequest is what the config asks of namespaces: those with a path are

@@ -89,15 +89,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		ExtraFiles: []*os.File{childSock},
 	}
 	if !p.Terminal {
-		if o.Stdin != nil {
-			cmd.Stdin = o.Stdin
-		}
-		if o.Stdout != nil {
-			cmd.Stdout = o.Stdout
-		}
-		if o.Stderr != nil {
-			cmd.Stderr = o.Stderr
-		}
+		setStdio(cmd, o.Stdin, o.Stdout, o.Stderr)
 	}
 	sigs := make(chan os.Signal, 128)
 	if !o.Detach {
