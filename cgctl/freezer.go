@@ -89,13 +89,19 @@ func (m *manager) Thaw() error {
 }
 
 // Frozen tells whether the cgroup is frozen (v1: FROZEN; FREEZING counts
-// as not yet).
+// as not yet). On v2 a cgroup asked to freeze (cgroup.freeze is 1) counts
+// too: cgroup.events' "frozen" drops to 0 for a moment whenever a signal
+// wakes one of its tasks, which goes straight back into the freezer; and a
+// cgroup whose parent is frozen counts by cgroup.events alone.
 func (m *manager) Frozen() (bool, error) {
 	dir, v2, err := m.freezerDir()
 	if err != nil {
 		return false, err
 	}
 	if v2 {
+		if want, err := readTrim(filepath.Join(dir, "cgroup.freeze")); err != nil || want == "1" {
+			return err == nil, err
+		}
 		return v2Frozen(dir)
 	}
 	state, err := readTrim(filepath.Join(dir, "freezer.state"))

@@ -115,3 +115,28 @@ func TestFreezeV1FakeTree(t *testing.T) {
 		t.Errorf("freezer.state = %q", got)
 	}
 }
+
+// On v2, Frozen counts a requested freeze (cgroup.freeze) and an effective
+// one (cgroup.events, e.g. from a frozen parent): a signal to a frozen task
+// briefly clears "frozen" in cgroup.events while cgroup.freeze stays 1.
+func TestFrozenV2FakeTree(t *testing.T) {
+	for _, tc := range []struct {
+		freeze, events string
+		want           bool
+	}{
+		{"1\n", "populated 1\nfrozen 1\n", true},
+		{"1\n", "populated 1\nfrozen 0\n", true}, // woken by a signal
+		{"0\n", "populated 1\nfrozen 1\n", true}, // parent frozen
+		{"0\n", "populated 1\nfrozen 0\n", false},
+	} {
+		root := fakeTree(t, Unified, "/z")
+		writeFiles(t, filepath.Join(root, "z"), map[string]string{"cgroup.freeze": tc.freeze, "cgroup.events": tc.events})
+		m, err := New(Config{Root: root, Path: "/z", Mode: Unified})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, err := m.Frozen(); f != tc.want || err != nil {
+			t.Errorf("freeze %q events %q: Frozen() = %v, %v; want %v", tc.freeze, tc.events, f, err, tc.want)
+		}
+	}
+}
