@@ -48,41 +48,6 @@ var devSymlinks = [][2]string{
 	{"pts/ptmx", "ptmx"},
 }
 
-// populateDev creates the default and configured devices and the standard
-// symlinks in the container's /dev. Inside a user namespace mknod(2) is
-// refused, so device nodes are bind-mounted from the host instead.
-func populateDev(root *os.File, s *specs.Spec) error {
-	devs := append([]specs.LinuxDevice(nil), DefaultDevices...)
-	if s.Linux != nil {
-		devs = append(devs, s.Linux.Devices...)
-	}
-	userns := hasNamespace(s, specs.UserNamespace)
-	old := unix.Umask(0)
-	defer unix.Umask(old)
-	for _, d := range devs {
-		var err error
-		if userns {
-			err = bindDevice(root, d)
-		} else {
-			err = mknodDevice(root, d)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	dev, err := openIn(root, "/dev", unix.O_PATH|unix.O_DIRECTORY)
-	if err != nil {
-		return err
-	}
-	defer dev.Close()
-	for _, l := range devSymlinks {
-		if err := unix.Symlinkat(l[0], int(dev.Fd()), l[1]); err != nil && !errors.Is(err, unix.EEXIST) {
-			return &os.PathError{Op: "symlink", Path: filepath.Join(dev.Name(), l[1]), Err: err}
-		}
-	}
-	return nil
-}
-
 func devType(d specs.LinuxDevice) (uint32, error) {
 	switch d.Type {
 	case "c", "u":
@@ -110,6 +75,9 @@ func mknodDevice(root *os.File, d specs.LinuxDevice) error {
 	if d.FileMode != nil {
 		perm = uint32(d.FileMode.Perm())
 	}
+	// The node gets exactly the config's mode.
+	old := unix.Umask(0)
+	defer unix.Umask(old)
 	name := filepath.Base(p)
 	full := filepath.Join(dir.Name(), name)
 	// A node left by the image is replaced; unlinkat never follows links.

@@ -4,71 +4,159 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
-// mountOne performs one entry of the config's mounts list.
-func mountOne(root *os.File, c Config, m specs.Mount) error {
-	dest := filepath.Clean("/" + m.Destination) // spec 1.2: relative means from "/"
-	o := parseOptions(m.Options)
-	if m.Type == "bind" || o.flags&unix.MS_BIND != 0 {
-		return bindMount(root, c, m.Source, dest, o)
+// runner performs a plan's steps. root is the directory every Target is
+// resolved in: the rootfs before the root switch, "/" after it.
+type runner struct {
+	c    Config
+	root *os.File
+}
+
+func (r *runner) close() {
+	if r.root != nil {
+		r.root.Close()
 	}
-	if m.Type == "cgroup" || m.Type == "cgroup2" {
-		return mountCgroups(root, c, dest, o)
+}
+
+func (r *runner) do(op Op) error {
+	if r.root == nil && op.Kind != OpRootPropagation && op.Kind != OpParentPrivate && op.Kind != OpBindRootfs {
+		return errors.New(op.Kind.String() + " " + op.Target + ": the rootfs is not bound yet")
 	}
-	target, err := mkdirIn(root, dest, 0o755)
+	switch op.Kind {
+	case OpRootPropagation:
+		if err := unix.Mount("", "/", "", op.Flags, ""); err != nil {
+			return &MountError{Op: "propagate", Target: "/", Flags: op.Flags, Err: err}
+		}
+	case OpParentPrivate:
+		return parentPrivate(op.Source)
+	case OpBindRootfs:
+		if err := unix.Mount(op.Source, op.Source, "", op.Flags, ""); err != nil {
+			return &MountError{Op: "bind", Source: op.Source, Target: op.Source, Flags: op.Flags, Err: err}
+		}
+		root, err := os.OpenFile(op.Source, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		r.root = root
+	case OpMount:
+		return r.mount(op)
+	case OpBind:
+		return r.bind(op)
+	case OpRemount:
+		return remount(r.root, op.Target, op.Flags, op.Clear)
+	case OpSetAttr:
+		return setAttr(r.root, op.Target, op.AttrSet, op.AttrClr)
+	case OpPropagate:
+		return propagate(r.root, op.Target, op.Flags)
+	case OpMknod:
+		return mknodDevice(r.root, *op.Device)
+	case OpBindDevice:
+		return bindDevice(r.root, *op.Device)
+	case OpSymlink:
+		return symlinkIn(r.root, op.Target, op.Link)
+	case OpHooks:
+		if r.c.BeforePivot != nil {
+			return r.c.BeforePivot()
+		}
+	case OpPivotRoot:
+		return PivotRoot(op.Source)
+	case OpMoveRoot:
+		return moveRoot(op.Source)
+	case OpReadonlyPath:
+		return readonlyPath(r.root, op.Target)
+	case OpMaskPath:
+		return maskPath(r.root, op.Target)
+	default:
+		return errors.New("unknown rootfs step " + op.Kind.String())
+	}
+	return nil
+}
+
+// mount mounts a filesystem at op.Target, made inside the root.
+func (r *runner) mount(op Op) error {
+	target, err := mkdirIn(r.root, op.Target, 0o755)
 	if err != nil {
 		return err
 	}
 	defer target.Close()
-	err = unix.Mount(m.Source, procPath(target), m.Type, o.flags, o.dataString())
-	if errors.Is(err, unix.EPERM) && m.Type == "sysfs" {
-		// sysfs can only be mounted by the owner of the network namespace;
-		// without a new one, show the host's, read-only if asked.
-		return bindMount(root, c, "/sys", dest, mountOpts{flags: o.flags | unix.MS_BIND | unix.MS_REC, propagation: o.propagation})
+	flags := op.Flags
+	var below *os.File
+	if op.CopyUp {
+		// The image's directory, opened before the tmpfs hides it.
+		if below, err = openIn(r.root, op.Target, unix.O_RDONLY|unix.O_DIRECTORY); err != nil {
+			return err
+		}
+		defer below.Close()
+		flags &^= unix.MS_RDONLY // filled first, read-only after
+	}
+	err = unix.Mount(op.Source, procPath(target), op.Type, flags, op.Data)
+	if errors.Is(err, unix.EPERM) && op.FallbackBind {
+		// sysfs can only be mounted by the owner of the network namespace:
+		// show the host's instead.
+		if err := r.bind(Op{Source: "/sys", Target: op.Target, Flags: unix.MS_BIND | unix.MS_REC}); err != nil {
+			return err
+		}
+		return setAttr(r.root, op.Target, flagsToAttr(op.Flags), 0)
 	}
 	if err != nil {
-		return &MountError{Op: "mount", Source: m.Source, Target: target.Name(), Type: m.Type, Flags: o.flags, Data: o.dataString(), Err: err}
+		return &MountError{Op: "mount", Source: op.Source, Target: target.Name(), Type: op.Type, Flags: flags, Data: op.Data, Err: err}
 	}
-	return propagate(root, dest, o.propagation)
+	if below == nil {
+		return nil
+	}
+	top, err := openIn(r.root, op.Target, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	if err := copyTree(below, top); err != nil {
+		return err
+	}
+	if op.Flags&unix.MS_RDONLY != 0 {
+		return remount(r.root, op.Target, unix.MS_RDONLY, 0)
+	}
+	return nil
 }
 
-// bindMount binds a host path (relative ones are taken from the bundle) onto
-// dest, creating dest as a directory or an empty file to match the source.
-// The flags a bind ignores (ro, nosuid, ...) are applied by a remount.
-func bindMount(root *os.File, c Config, source, dest string, o mountOpts) error {
-	if !filepath.IsAbs(source) {
-		source = filepath.Join(c.Bundle, source)
-	}
-	st, err := os.Stat(source)
+// bind binds the host path op.Source onto op.Target, creating the target
+// as a directory or an empty file to match the source. An idmapped bind
+// moves in a detached tree (Config.MountFDs, or one made here).
+func (r *runner) bind(op Op) error {
+	st, err := os.Stat(op.Source)
 	if err != nil {
 		return err
 	}
 	var target *os.File
 	if st.IsDir() {
-		target, err = mkdirIn(root, dest, 0o755)
+		target, err = mkdirIn(r.root, op.Target, 0o755)
 	} else {
-		target, err = createFileIn(root, dest, 0o644)
+		target, err = createFileIn(r.root, op.Target, 0o644)
 	}
 	if err != nil {
 		return err
 	}
-	flags := uintptr(unix.MS_BIND) | o.flags&unix.MS_REC
-	err = unix.Mount(source, procPath(target), "", flags, "")
-	target.Close()
-	if err != nil {
-		return &MountError{Op: "bind", Source: source, Target: target.Name(), Flags: flags, Err: err}
+	defer target.Close()
+	if op.IDMap == nil {
+		if err := unix.Mount(op.Source, procPath(target), "", op.Flags, ""); err != nil {
+			return &MountError{Op: "bind", Source: op.Source, Target: target.Name(), Flags: op.Flags, Err: err}
+		}
+		return nil
 	}
-	if extra := o.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); extra != 0 {
-		if err := remount(root, dest, extra|unix.MS_BIND, o.clear); err != nil {
+	tree := r.c.MountFDs[op.Mount]
+	if tree == nil {
+		if tree, err = IDMappedTree(op.Source, *op.IDMap, ""); err != nil {
 			return err
 		}
+		defer tree.Close()
 	}
-	return propagate(root, dest, o.propagation)
+	if err := unix.MoveMount(int(tree.Fd()), "", int(target.Fd()), "",
+		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return &MountError{Op: "move idmapped mount", Source: op.Source, Target: target.Name(), Err: os.NewSyscallError("move_mount", err)}
+	}
+	return nil
 }
 
 // atimeFlags are the mutually exclusive access-time modes.
@@ -100,82 +188,44 @@ func remount(root *os.File, dest string, flags, clear uintptr) error {
 	return nil
 }
 
-func propagate(root *os.File, dest string, props []uintptr) error {
-	if len(props) == 0 {
-		return nil
-	}
+// setAttr applies mount_setattr(2) attributes to the mount at dest and
+// every mount below it.
+func setAttr(root *os.File, dest string, set, clr uint64) error {
 	t, err := openIn(root, dest, unix.O_PATH)
 	if err != nil {
 		return err
 	}
 	defer t.Close()
-	for _, p := range props {
-		if err := unix.Mount("", procPath(t), "", p, ""); err != nil {
-			return &MountError{Op: "propagate", Target: t.Name(), Flags: p, Err: err}
-		}
+	attr := unix.MountAttr{Attr_set: set, Attr_clr: clr}
+	if err := unix.MountSetattr(int(t.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+		return &MountError{Op: "setattr", Target: t.Name(), Data: AttrString(set, clr), Err: os.NewSyscallError("mount_setattr", err)}
 	}
 	return nil
 }
 
-// mountCgroups mounts what a "cgroup" entry shows. With a cgroup namespace
-// the kernel roots each new cgroupfs mount at the namespace's cgroup, so
-// fresh mounts show the container its own cgroup as "/"; without one, its
-// cgroup directories are bind-mounted instead, never the host's whole tree.
-// On v1 and hybrid hosts a tmpfs at dest holds one mount per hierarchy,
-// plus symlinks for each controller of a combined one (cpu -> cpu,cpuacct).
-func mountCgroups(root *os.File, c Config, dest string, o mountOpts) error {
-	cgroupns := hasNamespace(c.Spec, specs.CgroupNamespace)
-	flags := o.flags &^ (unix.MS_BIND | unix.MS_REC)
-	one := func(h CgroupMount, at string) error {
-		if !cgroupns {
-			return bindMount(root, c, h.Source, at, mountOpts{flags: flags | unix.MS_BIND, propagation: o.propagation})
-		}
-		target, err := mkdirIn(root, at, 0o755)
-		if err != nil {
-			return err
-		}
-		defer target.Close()
-		typ, data := "cgroup", h.Options
-		if h.Unified {
-			typ, data = "cgroup2", ""
-		}
-		if err := unix.Mount("cgroup", procPath(target), typ, flags, data); err != nil {
-			return &MountError{Op: "mount", Source: "cgroup", Target: target.Name(), Type: typ, Flags: flags, Data: data, Err: err}
-		}
-		return propagate(root, at, o.propagation)
-	}
-	if len(c.Cgroups) == 1 && c.Cgroups[0].Name == "" {
-		return one(c.Cgroups[0], dest)
-	}
-	target, err := mkdirIn(root, dest, 0o755)
+func propagate(root *os.File, dest string, flags uintptr) error {
+	t, err := openIn(root, dest, unix.O_PATH)
 	if err != nil {
 		return err
 	}
-	tmpfsFlags := flags &^ unix.MS_RDONLY // read-only only once filled
-	err = unix.Mount("tmpfs", procPath(target), "tmpfs", tmpfsFlags, "mode=755")
-	target.Close()
-	if err != nil {
-		return &MountError{Op: "mount", Source: "tmpfs", Target: target.Name(), Type: "tmpfs", Flags: tmpfsFlags, Data: "mode=755", Err: err}
+	defer t.Close()
+	if err := unix.Mount("", procPath(t), "", flags, ""); err != nil {
+		return &MountError{Op: "propagate", Target: t.Name(), Flags: flags, Err: err}
 	}
-	dir, err := openIn(root, dest, unix.O_PATH|unix.O_DIRECTORY)
+	return nil
+}
+
+// symlinkIn makes path, inside root, a symlink to link unless something
+// is there already.
+func symlinkIn(root *os.File, path, link string) error {
+	dir, err := mkdirIn(root, filepath.Dir(path), 0o755)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
-	for _, h := range c.Cgroups {
-		if err := one(h, filepath.Join(dest, h.Name)); err != nil {
-			return err
-		}
-		if parts := strings.Split(h.Name, ","); len(parts) > 1 {
-			for _, p := range parts {
-				if err := unix.Symlinkat(h.Name, int(dir.Fd()), p); err != nil && !errors.Is(err, unix.EEXIST) {
-					return &os.PathError{Op: "symlink", Path: filepath.Join(dir.Name(), p), Err: err}
-				}
-			}
-		}
-	}
-	if flags&unix.MS_RDONLY != 0 {
-		return remount(root, dest, flags, o.clear)
+	name := filepath.Base(path)
+	if err := unix.Symlinkat(link, int(dir.Fd()), name); err != nil && !errors.Is(err, unix.EEXIST) {
+		return &os.PathError{Op: "symlink", Path: filepath.Join(dir.Name(), name), Err: err}
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -46,80 +45,43 @@ type Config struct {
 	// and before the root is switched: the OCI createRuntime and
 	// createContainer hooks' moment.
 	BeforePivot func() error
+	// MountFDs are detached idmapped mount trees (IDMappedTree) prepared
+	// by a process outside the container's user namespace, keyed by
+	// their index in Spec.Mounts: mapping a mount takes privilege over
+	// its filesystem, which a process inside the namespace lacks. A
+	// mount with the idmap option missing here is mapped by Prepare.
+	MountFDs map[int]*os.File
 }
 
-// Prepare builds the root filesystem and switches to it: on return the
-// calling process's "/" is the container's root and its working directory
-// is "/". Call Finish after any work that needs a writable /dev (a console),
-// to apply masked and read-only paths.
+// Prepare builds the root filesystem and switches to it: it performs the
+// steps of Plan(c) up to the root switch. On return the calling process's
+// "/" is the container's root and its working directory is "/". Call
+// Finish after any work that needs a writable /dev (a console), to apply
+// masked and read-only paths.
 func Prepare(c Config) error {
-	if c.Spec == nil || c.Spec.Root == nil {
-		return errors.New("prepare rootfs: config has no root")
-	}
-	// Stop mount events flowing back to the host: every mount below would
-	// otherwise propagate into the host's namespace wherever "/" is shared.
-	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
-	if c.Spec.Linux != nil && c.Spec.Linux.RootfsPropagation != "" {
-		p, ok := propagationOpts[c.Spec.Linux.RootfsPropagation]
-		if !ok {
-			return fmt.Errorf("prepare rootfs: unknown rootfsPropagation %q", c.Spec.Linux.RootfsPropagation)
-		}
-		prop = p
-	}
-	if err := unix.Mount("", "/", "", prop, ""); err != nil {
-		return &MountError{Op: "propagate", Target: "/", Flags: prop, Err: err}
-	}
-	if prop&unix.MS_SHARED != 0 {
-		// A shared "/" would carry the rootfs bind and every mount under
-		// it to the host, and pivot_root refuses a shared parent anyway:
-		// the mount holding the rootfs goes private (runc does the same).
-		if err := parentPrivate(c.Rootfs); err != nil {
-			return err
-		}
-	}
-	// pivot_root(2) needs the new root to be a mount point.
-	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return &MountError{Op: "bind", Source: c.Rootfs, Target: c.Rootfs, Flags: unix.MS_BIND | unix.MS_REC, Err: err}
-	}
-	root, err := os.OpenFile(c.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	ops, err := Plan(c)
 	if err != nil {
 		return err
 	}
-	defer root.Close()
-
-	devMounted := false
-	for _, m := range c.Spec.Mounts {
-		if err := mountOne(root, c, m); err != nil {
-			return err
-		}
-		if filepath.Clean("/"+m.Destination) == "/dev" && m.Type != "bind" {
-			devMounted = true
-		}
-	}
-	if devMounted {
-		if err := populateDev(root, c.Spec); err != nil {
+	r := &runner{c: c}
+	defer r.close()
+	for _, op := range ops[:rootSwitch(ops)+1] {
+		if err := r.do(op); err != nil {
 			return err
 		}
 	}
-	if c.BeforePivot != nil {
-		if err := c.BeforePivot(); err != nil {
-			return err
-		}
-	}
-	if c.NoPivot {
-		return moveRoot(c.Rootfs)
-	}
-	return PivotRoot(c.Rootfs)
+	return nil
 }
 
-// Finish applies linux.maskedPaths, linux.readonlyPaths and root.readonly
-// to the current root, after Prepare.
-func Finish(spec *specs.Spec) error {
-	work := spec.Root != nil && spec.Root.Readonly
-	if spec.Linux != nil {
-		work = work || len(spec.Linux.ReadonlyPaths)+len(spec.Linux.MaskedPaths) > 0
+// Finish performs the steps of Plan(c) after the root switch, in the
+// switched root: linux.readonlyPaths, linux.maskedPaths, root.readonly.
+func Finish(c Config) error {
+	ops, err := Plan(c)
+	if err != nil {
+		return err
 	}
-	if !work {
+	rest := ops[rootSwitch(ops)+1:]
+	if len(rest) == 0 {
 		return nil
 	}
 	// Every step goes through /proc/self/fd: it must be a real procfs,
@@ -131,23 +93,24 @@ func Finish(spec *specs.Spec) error {
 	if err != nil {
 		return err
 	}
-	defer root.Close()
-	if spec.Linux != nil {
-		for _, p := range spec.Linux.ReadonlyPaths {
-			if err := readonlyPath(root, p); err != nil {
-				return err
-			}
+	r := &runner{c: c, root: root}
+	defer r.close()
+	for _, op := range rest {
+		if err := r.do(op); err != nil {
+			return err
 		}
-		for _, p := range spec.Linux.MaskedPaths {
-			if err := maskPath(root, p); err != nil {
-				return err
-			}
-		}
-	}
-	if spec.Root != nil && spec.Root.Readonly {
-		return remountReadonly(root, "/")
 	}
 	return nil
+}
+
+// rootSwitch is the index of the plan's pivot_root (or move) step.
+func rootSwitch(ops []Op) int {
+	for i, op := range ops {
+		if op.Kind == OpPivotRoot || op.Kind == OpMoveRoot {
+			return i
+		}
+	}
+	return len(ops) - 1
 }
 
 // parentPrivate makes the mount that contains path private. It reads

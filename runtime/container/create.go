@@ -249,7 +249,20 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		ID:           id,
 		Pid:          pid,
 	}
-	if err := send(parentSock, cfg); err != nil {
+	trees, err := idmappedTrees(spec, bundle, rootfsPath, pid)
+	if err != nil {
+		return nil, err
+	}
+	var treeFds []int
+	for _, t := range trees {
+		cfg.IDMapped = append(cfg.IDMapped, t.mount)
+		treeFds = append(treeFds, int(t.f.Fd()))
+	}
+	err = send(parentSock, cfg, treeFds...)
+	for _, t := range trees {
+		t.f.Close()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("send config to container init: %w", err)
 	}
 	var msg syncMsg
@@ -333,6 +346,45 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("release container init: %w", err)
 	}
 	return c, nil
+}
+
+type idmappedTree struct {
+	mount int
+	f     *os.File
+}
+
+// idmappedTrees makes the detached idmapped mount trees the config's
+// idmap and ridmap mounts need. Mapping a mount takes privilege over its
+// filesystem, which the init, in the container's user namespace, lacks:
+// hako makes them here and sends them along (runc 1.2 does the same). A
+// mount without its own mappings takes the container's user namespace's.
+func idmappedTrees(spec *specs.Spec, bundle, rootfsPath string, pid int) (out []idmappedTree, err error) {
+	defer func() {
+		if err != nil {
+			for _, t := range out {
+				t.f.Close()
+			}
+		}
+	}()
+	ops, err := rootfs.Plan(rootfs.Config{Spec: spec, Rootfs: rootfsPath, Bundle: bundle})
+	if err != nil {
+		return nil, err
+	}
+	userns := fmt.Sprintf("/proc/%d/ns/user", pid)
+	for _, op := range ops {
+		if op.Kind != rootfs.OpBind || op.IDMap == nil {
+			continue
+		}
+		if len(op.IDMap.UIDs)+len(op.IDMap.GIDs) == 0 && !hasNS(spec, specs.UserNamespace) {
+			return out, fmt.Errorf("mount %s: idmap without uidMappings needs the container to have a user namespace", op.Target)
+		}
+		f, err := rootfs.IDMappedTree(op.Source, *op.IDMap, userns)
+		if err != nil {
+			return out, fmt.Errorf("mount %s: %w", op.Target, err)
+		}
+		out = append(out, idmappedTree{op.Mount, f})
+	}
+	return out, nil
 }
 
 // prepareLaunched sets what must be set from here, while the launched

@@ -50,11 +50,17 @@ func Init() {
 	unix.CloseOnExec(initFifoFd)
 	sock := os.NewFile(initSockFd, "sync")
 	var cfg initConfig
-	if _, err := recv(sock, &cfg); err != nil {
+	fds, err := recv(sock, &cfg)
+	if err != nil || len(fds) != len(cfg.IDMapped) {
 		// The parent is gone or broken: nothing to report to.
 		os.Exit(1)
 	}
-	path, filter, err := setup(&cfg, sock)
+	trees := make(map[int]*os.File, len(fds))
+	for i, fd := range fds {
+		unix.CloseOnExec(fd)
+		trees[cfg.IDMapped[i]] = os.NewFile(uintptr(fd), "idmapped mount")
+	}
+	path, filter, err := setup(&cfg, sock, trees)
 	if err != nil {
 		send(sock, syncMsg{Type: msgError, Error: err.Error()})
 		os.Exit(1)
@@ -76,12 +82,18 @@ func Init() {
 // setup does everything that can fail in the init, so that create reports
 // it; it returns the program's resolved path, and the seccomp filter still
 // to load when it can wait until just before execve.
-func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter, err error) {
+func setup(cfg *initConfig, sock *os.File, trees map[int]*os.File) (path string, filter *seccomp.Filter, err error) {
 	spec, proc := cfg.Spec, cfg.Spec.Process
-	if err := rootfs.Prepare(rootfs.Config{
+	rc := rootfs.Config{
 		Spec: spec, Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Cgroups: cfg.Cgroups, NoPivot: cfg.NoPivot,
 		BeforePivot: func() error { return createHooks(cfg, sock) },
-	}); err != nil {
+		MountFDs:    trees,
+	}
+	err = rootfs.Prepare(rc)
+	for _, t := range trees {
+		t.Close() // attached now, or never
+	}
+	if err != nil {
 		return "", nil, fmt.Errorf("prepare rootfs: %w", err)
 	}
 	if spec.Hostname != "" {
@@ -108,7 +120,7 @@ func setup(cfg *initConfig, sock *os.File) (path string, filter *seccomp.Filter,
 			return "", nil, err
 		}
 	}
-	if err := rootfs.Finish(spec); err != nil {
+	if err := rootfs.Finish(rc); err != nil {
 		return "", nil, err
 	}
 	keyring := ""

@@ -68,6 +68,9 @@ type initConfig struct {
 	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
 	// PreserveFDs descriptors from 5 on go to the program as 3 on.
 	PreserveFDs int `json:"preserveFds,omitempty"`
+	// IDMapped are the indexes in Spec.Mounts of the idmapped mount trees
+	// whose descriptors come with this config, in that order.
+	IDMapped []int `json:"idmapped,omitempty"`
 	// ID and Pid (as the host sees it) are for hooks' state.
 	ID  string `json:"id"`
 	Pid int    `json:"pid"`
