@@ -138,8 +138,8 @@ func TestPlanOrder(t *testing.T) {
 	for _, want := range []string{
 		"mount --make-rslave /", "mount --rbind /r /r", "mknod -m 666 /r/dev/null c 1 3", "ln -s pts/ptmx /r/dev/ptmx",
 		"cd /r && pivot_root . . && mount --make-rslave . && umount -l . && cd /",
-		"mount --rbind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys",
-		"if [ -d /proc/kcore ]; then mount -t tmpfs -o ro tmpfs /proc/kcore; else mount --bind /dev/null /proc/kcore; fi",
+		"if [ -e /proc/sys ]; then mount --rbind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys; fi",
+		"if [ -d /proc/kcore ]; then mount -t tmpfs -o ro tmpfs /proc/kcore; elif [ -e /proc/kcore ]; then mount --bind /dev/null /proc/kcore; fi",
 		"mount -o remount,bind,ro /",
 	} {
 		if !contains(lines, want) {

@@ -78,10 +78,10 @@ func Shell(ops []Op) []string {
 			rootfs = ""
 		case OpReadonlyPath:
 			t := in(op.Target)
-			line = fmt.Sprintf("mount --rbind %s %s && mount -o remount,bind,ro %s", t, t, t)
+			line = fmt.Sprintf("if [ -e %s ]; then mount --rbind %s %s && mount -o remount,bind,ro %s; fi", t, t, t, t)
 		case OpMaskPath:
 			t := in(op.Target)
-			line = fmt.Sprintf("if [ -d %s ]; then mount -t tmpfs -o ro tmpfs %s; else mount --bind /dev/null %s; fi", t, t, t)
+			line = fmt.Sprintf("if [ -d %s ]; then mount -t tmpfs -o ro tmpfs %s; elif [ -e %s ]; then mount --bind /dev/null %s; fi", t, t, t, t)
 		default:
 			line = "# " + op.Kind.String()
 		}

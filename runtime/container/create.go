@@ -242,7 +242,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		Spec:         spec,
 		Rootfs:       rootfsPath,
 		Bundle:       bundle,
-		Cgroups:      cgroupMounts(mgr),
+		Cgroups:      CgroupMounts(mgr),
 		NoPivot:      o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring,
 		PreserveFDs:  o.PreserveFDs,
@@ -525,8 +525,9 @@ func resources(spec *specs.Spec) *specs.LinuxResources {
 	return &r
 }
 
-// cgroupMounts describes the container's cgroups for a "cgroup" mount.
-func cgroupMounts(m cgctl.Manager) []rootfs.CgroupMount {
+// CgroupMounts describes the hierarchies of the cgroup m manages as a
+// "cgroup" mount shows them (rootfs.Config.Cgroups).
+func CgroupMounts(m cgctl.Manager) []rootfs.CgroupMount {
 	var out []rootfs.CgroupMount
 	for _, h := range m.Hierarchies() {
 		cm := rootfs.CgroupMount{
