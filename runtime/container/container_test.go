@@ -102,10 +102,16 @@ func TestValidate(t *testing.T) {
 			s.Linux.IntelRdt = &specs.LinuxIntelRdt{}
 			s.Linux.MountLabel = "x"
 		}, "linux.intelRdt, linux.mountLabel not supported"},
-		{"idmapped_mount", func(s *specs.Spec) {
+		{"mappings_without_idmap", func(s *specs.Spec) {
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: "/tmp", Type: "bind",
 				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}})
-		}, "idmapped mounts (/data) not supported"},
+		}, "mount 7 (bind on /data): uidMappings and gidMappings need the idmap or ridmap option"},
+		{"idmap_without_userns", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: "/tmp", Type: "bind", Options: []string{"bind", "idmap"}})
+		}, "mount /data: idmap without uidMappings needs the container to have a user namespace"},
+		{"bad_option_mix", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: "tmpfs", Type: "tmpfs", Options: []string{"ridmap"}})
+		}, "idmap and ridmap need a bind mount"},
 		{"sysctl_net", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, ""},
 		{"sysctl_ipc", func(s *specs.Spec) {
 			s.Linux.Sysctl = map[string]string{"kernel.shmmax": "1", "fs.mqueue.msg_max": "5"}

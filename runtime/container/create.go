@@ -375,9 +375,6 @@ func idmappedTrees(spec *specs.Spec, bundle, rootfsPath string, pid int) (out []
 		if op.Kind != rootfs.OpBind || op.IDMap == nil {
 			continue
 		}
-		if len(op.IDMap.UIDs)+len(op.IDMap.GIDs) == 0 && !hasNS(spec, specs.UserNamespace) {
-			return out, fmt.Errorf("mount %s: idmap without uidMappings needs the container to have a user namespace", op.Target)
-		}
 		f, err := rootfs.IDMappedTree(op.Source, *op.IDMap, userns)
 		if err != nil {
 			return out, fmt.Errorf("mount %s: %w", op.Target, err)

@@ -1,11 +1,13 @@
 package container
 
 import (
+	"errors"
 	"os"
 	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+	"golang.org/x/sys/unix"
 
 	"hako.dev/capset"
 	"hako.dev/cgctl"
@@ -52,10 +54,17 @@ func Features() *features.Features {
 			Selinux:         &features.Selinux{Enabled: b(capset.SELinuxEnabled())},
 			IntelRdt:        &features.IntelRdt{Enabled: &no},
 			MemoryPolicy:    &features.MemoryPolicy{Modes: capset.MemoryPolicyModes(), Flags: capset.MemoryPolicyFlags()},
-			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: b(haveMountSetattr())}},
 			NetDevices:      &features.NetDevices{Enabled: &no},
 		},
 	}
+}
+
+// haveMountSetattr probes for mount_setattr(2) (Linux 5.12), which
+// idmapped and recursive-attribute mounts need: on a bad fd a kernel
+// that has it says EBADF.
+func haveMountSetattr() bool {
+	return !errors.Is(unix.MountSetattr(-1, "", 0, &unix.MountAttr{}), unix.ENOSYS)
 }
 
 func sortedStrings(s []string) []string {

@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"hako.dev/capset"
+	"hako.dev/rootfs"
 )
 
 // LoadSpec reads <bundle>/config.json. A syntax error names its line and
@@ -116,6 +117,17 @@ func validate(s *specs.Spec) error {
 	if s.Hostname != "" && !seen[specs.UTSNamespace] {
 		return errors.New("config: hostname needs a uts namespace")
 	}
+	// The mounts' options, planned once here to refuse a bad one before
+	// anything exists (the rootfs path does not matter to that).
+	ops, err := rootfs.Plan(rootfs.Config{Spec: s, Rootfs: "/"})
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	for _, op := range ops {
+		if op.IDMap != nil && len(op.IDMap.UIDs)+len(op.IDMap.GIDs) == 0 && !seen[specs.UserNamespace] {
+			return fmt.Errorf("config: mount %s: idmap without uidMappings needs the container to have a user namespace", op.Target)
+		}
+	}
 	return nil
 }
 
@@ -133,9 +145,6 @@ func unsupported(s *specs.Spec) error {
 	add(l.IntelRdt != nil, "linux.intelRdt")
 	add(l.MountLabel != "", "linux.mountLabel")
 	add(len(l.NetDevices) > 0, "linux.netDevices")
-	for _, m := range s.Mounts {
-		add(len(m.UIDMappings)+len(m.GIDMappings) > 0, "idmapped mounts ("+m.Destination+")")
-	}
 	if len(fields) > 0 {
 		return fmt.Errorf("config: %s not supported by this hako yet; refusing rather than running the container without it",
 			strings.Join(fields, ", "))
