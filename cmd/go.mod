@@ -22,7 +22,7 @@ require (
 	github.com/seccomp/libseccomp-golang v0.11.1 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
 	hako.dev/console v0.0.0 // indirect
-	hako.dev/rootfs v0.0.0 // indirect
+	hako.dev/rootfs v0.0.0
 )
 
 replace (
