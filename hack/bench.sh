@@ -4,7 +4,7 @@
 # Debian, measured with hyperfine. The machine is noisy: read the ratios.
 set -eu
 cd "$(dirname "$0")/.."
-hack/setup.sh runc crun hyperfine
+hack/setup.sh runc crun hyperfine strace
 bin=$PWD/bin
 work=$(mktemp -d)
 root=$work/state
@@ -63,6 +63,38 @@ else
 fi
 hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/run.json" "${cmds[@]}" >/dev/null
 ratio "run /bin/true (create+start+wait+delete)" "$work/run.json"
+
+# rootfs: the mount plan of runc's default config (the bundle's). strace
+# counts the mount-family syscalls and mountinfo reads of a whole `hako
+# run`; hyperfine times `rootfs run` of that config against `rootfs plan`
+# (same binary start, no mounts): the difference is the plan's own cost.
+strace -f -qq -o "$work/strace.txt" -e trace=mount,umount2,pivot_root,mount_setattr,open_tree,move_mount,openat,open \
+	"$bin/hako" --root "$root/hako" run --bundle "$work/bundle" bench-strace >/dev/null
+python3 - "$work/strace.txt" <<'PY'
+import collections, re, sys
+calls = collections.Counter()
+mountinfo = 0
+for line in open(sys.argv[1]):
+    m = re.match(r"\d+\s+(\w+)\(", line)
+    if not m:
+        continue
+    if m.group(1) in ("openat", "open"):
+        mountinfo += "mountinfo" in line
+    else:
+        calls[m.group(1)] += 1
+print("bench: rootfs: hako run of the default config makes " +
+      ", ".join(f"{n} {c}" for c, n in sorted(calls.items())) + f"; mountinfo reads {mountinfo} (the Go runtime's own at start-up, one per Go process: "
+      "hako and its init; the mount plan reads none)")
+PY
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/rootfs.json" \
+	-n "rootfs run" "unshare -m $bin/rootfs run --config $work/bundle/config.json -- /bin/true" \
+	-n "rootfs plan" "unshare -m $bin/rootfs plan --config $work/bundle/config.json" >/dev/null
+python3 - "$work/rootfs.json" <<'PY'
+import json, sys
+run, plan = json.load(open(sys.argv[1]))["results"]
+print(f"bench: rootfs: the mount plan of the default config costs {(run['median'] - plan['median'])*1e3:.2f} ms "
+      f"(rootfs run {run['median']*1e3:.2f} ms - rootfs plan {plan['median']*1e3:.2f} ms, medians)")
+PY
 
 # cgctl: one cgroup's life with 5 limits and a process, by hand, next to
 # the same limits in a container run by hako and by runc.

@@ -1,8 +1,12 @@
 // Package rootfs builds a container's root filesystem inside a private mount
 // namespace: it makes the host's mounts unreachable from it (propagation),
-// mounts what the OCI config lists (mount(2)), populates /dev (mknod(2)),
-// switches the root with pivot_root(2), then masks and write-protects what the
-// config names.
+// mounts what the OCI config lists (mount(2), mount_setattr(2), idmapped
+// trees), populates /dev (mknod(2)), switches the root with pivot_root(2),
+// then masks and write-protects what the config names.
+//
+// Plan turns a config into ordered steps without touching the machine (so
+// they can be tested and printed, see Shell); Prepare performs the steps up
+// to the root switch and Finish the rest.
 //
 // Every destination is resolved inside the root filesystem with openat2(2)
 // and RESOLVE_IN_ROOT, and mounted onto the file descriptor it resolved to:
