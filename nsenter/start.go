@@ -168,8 +168,13 @@ func (l *Launched) waitExec(pid int, buf []byte) error {
 }
 
 // Start is Launch and Enter in one, for callers with nothing to do in
-// between.
+// between. A request that only creates namespaces and names its program
+// (r.Exec) skips the pre-init stage: cmd then only lends its stdio, extra
+// files, environment and directory to that program.
 func Start(cmd *exec.Cmd, r *Request) (int, error) {
+	if direct(r) {
+		return startDirect(cmd, r)
+	}
 	l, err := Launch(cmd)
 	if err != nil {
 		return 0, err

@@ -106,6 +106,72 @@ func TestCreateEachKind(t *testing.T) {
 	}
 }
 
+// A request that only creates namespaces and names its program takes the
+// direct path (one clone, no pre-init stage); what the program sees is
+// the same as through the C stage.
+func TestDirectPathSameAsStage(t *testing.T) {
+	needRoot(t)
+	// The program is exec'd, by a uid of a user namespace too: a copy of
+	// this test binary where any uid reaches it.
+	dir, err := os.MkdirTemp("", "nsenter-direct-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "helper")
+	b, err := os.ReadFile(os.Args[0])
+	if err == nil {
+		err = os.WriteFile(bin, b, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		r    nsenter.Request
+	}{
+		{"mnt,uts,ipc,net,cgroup", nsenter.Request{New: []nsenter.Kind{nsenter.Mount, nsenter.UTS, nsenter.IPC, nsenter.Net, nsenter.Cgroup}}},
+		{"pid", nsenter.Request{New: []nsenter.Kind{nsenter.PID}, Fork: true}},
+		{"user with maps", nsenter.Request{New: []nsenter.Kind{nsenter.User},
+			UIDMap: []nsenter.IDMap{{Inside: 0, Outside: 100000, Size: 1000}, {Inside: 1000, Outside: 200000, Size: 10}},
+			GIDMap: []nsenter.IDMap{{Inside: 0, Outside: 100000, Size: 1000}}, DenySetgroups: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stage, err := enter(t, &tc.r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := tc.r
+			d.Exec = []string{bin, "-test.run=^$"}
+			got, err := enter(t, &d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range nsenter.Kinds {
+				key := "ns." + string(k)
+				if (got[key] == self(k)) != (stage[key] == self(k)) {
+					t.Errorf("%s: direct %s, stage %s (ours %s)", k, got[key], stage[key], self(k))
+				}
+			}
+			keys := []string{"uid", "self/uid_map", "self/gid_map"}
+			if tc.r.Fork {
+				keys = append(keys, "pid") // 1, in the new pid namespace
+			}
+			for _, key := range keys {
+				if got[key] != stage[key] {
+					t.Errorf("%s: direct %q, stage %q", key, got[key], stage[key])
+				}
+			}
+		})
+	}
+	// A missing program is an error from Start, worded as the stage's.
+	_, err = nsenter.Start(exec.Command("unused"), &nsenter.Request{New: []nsenter.Kind{nsenter.UTS}, Exec: []string{"nosuchcommand"}})
+	if err == nil || err.Error() != "exec nosuchcommand: no such file or directory" {
+		t.Errorf("missing program: %v", err)
+	}
+}
+
 func TestNewPidNamespaceMakesPid1(t *testing.T) {
 	needRoot(t)
 	got, err := enter(t, &nsenter.Request{New: []nsenter.Kind{nsenter.PID}})

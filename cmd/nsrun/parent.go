@@ -198,19 +198,27 @@ func run(o *options, argv []string) error {
 	// Caught from before the start so none is lost. (No signal.Stop: it
 	// waits for the signal goroutine to go idle, milliseconds at exit.)
 	sigs := make(chan os.Signal, 32)
-	signal.Notify(sigs)
+	signal.Notify(sigs, forwarded...)
 	pid, err := nsenter.Start(cmd, r)
 	if err != nil {
 		return err
 	}
 	go func() {
 		for s := range sigs {
-			if s != unix.SIGCHLD && s != unix.SIGURG {
-				unix.Kill(pid, s.(syscall.Signal))
-			}
+			unix.Kill(pid, s.(syscall.Signal))
 		}
 	}()
 	return exitStatus(waitStatus(pid))
+}
+
+// forwarded are the signals passed on to CMD: those a user or a
+// supervisor sends. Not SIGCHLD and SIGURG (the Go runtime's own), nor the
+// synchronous faults, nor real-time signals: catching every signal makes
+// the Go runtime's signal machinery cost more than the rest of a short run.
+var forwarded = []os.Signal{
+	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE,
+	unix.SIGALRM, unix.SIGTERM, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGWINCH,
+	unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPWR, unix.SIGSYS, unix.SIGIO,
 }
 
 // waitStatus waits for a child and returns its status as a shell does.
