@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // A config's namespace with a path joins that namespace: here container b
@@ -140,4 +142,87 @@ func TestNsrunUnprivileged(t *testing.T) {
 	if len(f) != 5 || f[0] != "0" || f[1] != "0" || f[2] != "65534" || f[3] != "1" || f[4] != "deny" {
 		t.Errorf("unprivileged --map-root: %q", out)
 	}
+}
+
+// nsrun's common command lines are carried out by the C stage before Go
+// starts; everything else by Go. Both must behave the same: each case runs
+// as given (the C path) and with "--setgroups allow" added, a flag the C
+// reader leaves to Go and that changes nothing without a new user
+// namespace (the Go path). What the program sees, its exit status and the
+// error texts must match.
+func TestNsrunFastPathMatchesGo(t *testing.T) {
+	target := exec.Command("unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net", "sleep", "60")
+	if err := target.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		target.Process.Kill()
+		target.Wait()
+	}()
+	// The sleep inside is unshare's child: wait for it to appear.
+	var sleeper string
+	for i := 0; i < 100 && sleeper == ""; i++ {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", target.Process.Pid, target.Process.Pid))
+		sleeper = strings.TrimSpace(string(b))
+		time.Sleep(10 * time.Millisecond)
+	}
+	if sleeper == "" {
+		t.Fatal("unshare's child did not appear")
+	}
+	defer unix.Kill(atoi(t, sleeper), unix.SIGKILL)
+	probe := "echo pid=$$; for n in ipc mnt net pid uts cgroup; do echo $n=$(readlink /proc/self/ns/$n); done; exit 5"
+	for _, args := range [][]string{
+		{"--new", "pid,mnt,uts,ipc", "--fork", "--mount-proc"},
+		{"--new=net,uts", "--new", "cgroup"},
+		{"--new", "uts", "-f"},
+		{"--target", sleeper, "--all"},
+		{"-t", sleeper, "-a", "--fork"},
+		{"--join", "net=/proc/" + sleeper + "/ns/net", "--join=uts=/proc/" + sleeper + "/ns/uts"},
+		{"--join", "net=/nonexistent"},
+		{"--join", "net=/etc/hostname"},
+		{"--new", "pid", "--join", "pid=/proc/" + sleeper + "/ns/pid"},
+		{"--target", "999999999", "--all"},
+		{},
+	} {
+		fast := nsrun(t, append(append([]string{}, args...), "--", "sh", "-c", probe)...)
+		slow := nsrun(t, append(append([]string{"--setgroups", "allow"}, args...), "--", "sh", "-c", probe)...)
+		// Namespace ids and pids differ run to run: compare whether each
+		// namespace is the host's, the target's or a new one, and
+		// whether the program is pid 1.
+		norm := func(out string) string {
+			var b strings.Builder
+			for _, l := range strings.Split(out, "\n") {
+				k, v, ok := strings.Cut(l, "=")
+				if !ok {
+					continue
+				}
+				self, _ := os.Readlink("/proc/self/ns/" + k)
+				theirs, _ := os.Readlink("/proc/" + sleeper + "/ns/" + k)
+				switch {
+				case k == "pid" && !strings.Contains(v, ":"):
+					v = strconv.FormatBool(v == "1")
+				case v == self:
+					v = "host"
+				case v == theirs:
+					v = "target"
+				default:
+					v = "new"
+				}
+				fmt.Fprintf(&b, "%s=%s ", k, v)
+			}
+			return b.String()
+		}
+		if norm(fast.stdout) != norm(slow.stdout) || fast.code != slow.code || fast.stderr != slow.stderr {
+			t.Errorf("nsrun %v:\nC:  exit %d %q %q\nGo: exit %d %q %q", args, fast.code, norm(fast.stdout), fast.stderr,
+				slow.code, norm(slow.stdout), slow.stderr)
+		}
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

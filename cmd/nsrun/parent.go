@@ -188,6 +188,11 @@ func run(o *options, argv []string) error {
 		return err
 	}
 	r.Exec = argv
+	if r.CanExec() && os.Getenv("NSRUN_EXPERIMENT") != "" {
+		// The C stage does it all in this very process, as nsenter(1)
+		// would: no Go parent waits.
+		return nsenter.Exec(r, "nsrun")
+	}
 	cmd := &exec.Cmd{
 		Path:   "/proc/self/exe",
 		Args:   []string{"nsrun"},

@@ -32,6 +32,14 @@
 //
 // Every wait here is a read of the socket: if the parent dies, the read
 // returns 0 and this process exits, leaving nothing behind.
+//
+// Exec mode (_HAKO_NSENTER_MODE=exec, nsenter.Exec): the caller has
+// replaced itself with this binary, the REQUEST already queued on the
+// socket, no one listening. No HELLO, MAPS or PID; a failure is printed to
+// stderr as "PROG: what: cause" and exits 1. Where a pid or time namespace
+// needs a child, this process stays as its parent: it passes signals on,
+// waits, and exits with the child's status (128+N if signal N killed it),
+// as nsenter(1) and unshare(1) do.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +55,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "preinit.h"
@@ -62,6 +71,7 @@ enum { MSG_REQUEST = 1, MSG_MAPS = 2, MSG_MAPS_DONE = 3, MSG_PID = 4, MSG_ERROR 
 enum { ATTR_NEW = 1, ATTR_JOIN = 2, ATTR_TIME = 3, ATTR_OOM = 4, ATTR_EXEC = 5, ATTR_FLAGS = 6 };
 
 static int sync_fd = -1;
+static int exec_mode;
 
 static const struct {
 	uint32_t flag;
@@ -78,6 +88,14 @@ static const char *kind_name(uint32_t flag)
 		if (kinds[i].flag == flag)
 			return kinds[i].name;
 	return NULL;
+}
+
+static size_t kind_rank(uint32_t flag)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].flag == flag)
+			return i;
+	return sizeof(kinds) / sizeof(kinds[0]);
 }
 
 static uint32_t rd32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -223,8 +241,66 @@ __attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt
 			json[j++] = *c;
 	}
 	j += snprintf(json + j, sizeof(json) - j, "\",\"errno\":%d}", e);
+	if (exec_mode) {
+		// Go's wording of errno: strerror's, lower-case first.
+		char cause[256];
+		snprintf(cause, sizeof(cause), "%s", strerror(e));
+		if (cause[0] >= 'A' && cause[0] <= 'Z' && !(cause[1] >= 'A' && cause[1] <= 'Z'))
+			cause[0] += 'a' - 'A';
+		dprintf(2, "%s: %s: %s\n", program_invocation_short_name, msg, cause);
+		_exit(1);
+	}
 	send_msg(MSG_ERROR, json, j);
 	_exit(1);
+}
+
+// The exec-mode parent's child, for forward().
+static volatile pid_t fwd_child;
+
+// The signals a user or supervisor sends, passed on to the child.
+static const int fwd_sigs[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGABRT, SIGUSR1,   SIGUSR2, SIGPIPE,
+			       SIGALRM, SIGTERM, SIGCONT, SIGTSTP, SIGTTIN,   SIGTTOU, SIGWINCH,
+			       SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPWR, SIGSYS, SIGIO};
+
+static void forward(int sig)
+{
+	int e = errno;
+	if (fwd_child > 0)
+		kill(fwd_child, sig);
+	errno = e;
+}
+
+// fork_and_wait makes the child that enters a pid or time namespace; in
+// the parent it passes signals on and exits with the child's status. It
+// returns in the child only.
+static void fork_and_wait(void)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(fwd_sigs) / sizeof(fwd_sigs[0]); i++)
+		sigaddset(&set, fwd_sigs[i]);
+	// Blocked across the fork, so none arrives before it can be passed on.
+	sigprocmask(SIG_BLOCK, &set, &old);
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork into the new pid namespace");
+	if (child == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return;
+	}
+	fwd_child = child;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	for (size_t i = 0; i < sizeof(fwd_sigs) / sizeof(fwd_sigs[0]); i++)
+		sigaction(fwd_sigs[i], &sa, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(sync_fd);
+	int st;
+	while (waitpid(child, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(255);
+	_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
 }
 
 static void send_pid(pid_t pid)
@@ -241,63 +317,174 @@ static void write_fd(int fd, const char *data, const char *what)
 	close(fd);
 }
 
-__attribute__((constructor)) static void hako_preinit(void)
+// A binary defines hako_nsrun_argv (cmd/nsrun does) to have its command
+// line read by nsrun_argv below; in any other binary the weak reference
+// is NULL and the command line is never looked at.
+extern const int hako_nsrun_argv __attribute__((weak));
+
+static uint32_t kind_flag(const char *name, size_t len)
 {
-	const char *env = getenv("_HAKO_NSENTER_FD");
-	if (!env)
-		return;
-	char *end;
-	long fd = strtol(env, &end, 10);
-	if (*env == 0 || *end != 0 || fd < 3 || fd > 1 << 20)
-		_exit(1);
-	sync_fd = (int)fd;
-	unsetenv("_HAKO_NSENTER_FD");
-	// Tell the parent its execve is complete: the kernel rewrites some of
-	// a process's state (RLIMIT_STACK, for one) at the end of execve, so
-	// the parent changes this process only from now on.
-	send_msg(MSG_HELLO, "", 0);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strlen(kinds[i].name) == len && strncmp(kinds[i].name, name, len) == 0)
+			return kinds[i].flag;
+	return 0;
+}
 
-	static uint8_t buf[4 + HAKO_MAX_WIRE];
-	ssize_t n = recv(sync_fd, buf, sizeof(buf), 0);
-	if (n <= 0) // the parent is gone
-		_exit(1);
+// opt matches argv[*i] against a long flag taking a value, "--name V" or
+// "--name=V" (and the short form "-s V" when given), and returns V.
+static const char *opt(int argc, char **argv, int *i, const char *name, const char *shortname)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, name, n) == 0 && a[n] == '=')
+		return a + n + 1;
+	if ((strcmp(a, name) == 0 || (shortname && strcmp(a, shortname) == 0)) && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+static int add_join(struct hako_request *r, uint32_t flag, const char *path)
+{
+	if (r->njoin == HAKO_MAX_JOIN || strlen(path) >= PATH_MAX || path[0] == 0)
+		return 0;
+	for (int j = 0; j < r->njoin; j++)
+		if (r->join[j].flag == flag)
+			return 0;
+	r->join[r->njoin].flag = flag;
+	strcpy(r->join[r->njoin].path, path);
+	r->njoin++;
+	return 1;
+}
+
+// nsrun_argv reads the nsrun command lines that need no Go: --new (no
+// user namespace: its maps are Go's), --join, --target with --all,
+// --fork, --mount-proc, then "--" and the program. It fills r as nsrun's
+// Go side would and returns 1, or returns 0 for anything else (help,
+// other flags, any mistake), which nsrun's Go parser then handles and
+// words. The two are held to each other by integration/namespaces_test.go.
+static int nsrun_argv(int argc, char **argv, struct hako_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	long target = 0;
+	int all = 0, i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i], *v;
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if ((v = opt(argc, argv, &i, "--new", NULL))) {
+			for (const char *p = v; *p;) {
+				size_t len = strcspn(p, ",");
+				uint32_t f = kind_flag(p, len);
+				if (!f || f == CLONE_NEWUSER || (r->new_flags & f))
+					return 0;
+				r->new_flags |= f;
+				p += len + (p[len] == ',');
+			}
+			r->has_new = 1;
+		} else if ((v = opt(argc, argv, &i, "--join", NULL))) {
+			const char *eq = strchr(v, '=');
+			uint32_t f = eq ? kind_flag(v, (size_t)(eq - v)) : 0;
+			if (!f || !add_join(r, f, eq + 1))
+				return 0;
+		} else if ((v = opt(argc, argv, &i, "--target", "-t"))) {
+			char *end;
+			target = strtol(v, &end, 10);
+			if (*v == 0 || *end != 0 || target <= 0 || target > 1 << 30)
+				return 0;
+		} else if (strcmp(a, "--all") == 0 || strcmp(a, "-a") == 0) {
+			all = 1;
+		} else if (strcmp(a, "--fork") == 0 || strcmp(a, "-f") == 0) {
+			r->flags |= HAKO_FLAG_FORK;
+		} else if (strcmp(a, "--mount-proc") == 0) {
+			r->flags |= HAKO_FLAG_MOUNT_PROC;
+		} else {
+			return 0;
+		}
+	}
+	if (i >= argc || !!target != all || argv[i][0] == 0)
+		return 0;
+	if ((r->flags & HAKO_FLAG_MOUNT_PROC) && !(r->new_flags & CLONE_NEWNS))
+		return 0;
+	if (target) {
+		// Every namespace of the target that differs from ours (joining
+		// one's own user namespace fails), as nsenter.JoinAll.
+		char dir[64], theirs[PATH_MAX], ours[PATH_MAX], link[128];
+		snprintf(dir, sizeof(dir), "/proc/%ld/ns/", target);
+		if (access(dir, F_OK) < 0)
+			return 0;
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			snprintf(link, sizeof(link), "%s%s", dir, kinds[k].name);
+			ssize_t t = readlink(link, theirs, sizeof(theirs) - 1);
+			if (t < 0) {
+				if (errno == ENOENT)
+					continue;
+				return 0;
+			}
+			theirs[t] = 0;
+			char self[64];
+			snprintf(self, sizeof(self), "/proc/self/ns/%s", kinds[k].name);
+			ssize_t o = readlink(self, ours, sizeof(ours) - 1);
+			ours[o < 0 ? 0 : o] = 0;
+			if (strcmp(theirs, ours) != 0 && !add_join(r, kinds[k].flag, link))
+				return 0;
+		}
+	}
+	for (int j = 0; j < r->njoin; j++)
+		if (r->new_flags & r->join[j].flag)
+			return 0;
+	// Joined in the stage's order (user first, mnt last), as Encode sorts.
+	for (int a = 1; a < r->njoin; a++)
+		for (int b = a; b > 0 && kind_rank(r->join[b].flag) < kind_rank(r->join[b - 1].flag); b--) {
+			uint32_t f = r->join[b].flag;
+			char tmp[PATH_MAX];
+			strcpy(tmp, r->join[b].path);
+			r->join[b] = r->join[b - 1];
+			r->join[b - 1].flag = f;
+			strcpy(r->join[b - 1].path, tmp);
+		}
+	r->nargs = argc - i;
+	if (r->nargs > HAKO_MAX_ARGS)
+		return 0;
+	for (int a = 0; a < r->nargs; a++)
+		r->argv[a] = argv[i + a];
+	r->argv[r->nargs] = NULL;
+	return 1;
+}
+
+// enter carries out a parsed request in this process: joins, new
+// namespaces, the fork a pid or time namespace needs, then the program
+// (or a return into the Go runtime).
+static void enter(struct hako_request *r)
+{
+	ssize_t n;
 	uint32_t type;
-	memcpy(&type, buf, 4);
-	if (n < 4 || type != MSG_REQUEST) { // (a short packet leaves zeroes: no type matches)
-		errno = EPROTO;
-		fail("read namespace request");
-	}
-	static struct hako_request req;
-	char perrbuf[128];
-	if (hako_parse_request(buf + 4, n - 4, &req, perrbuf, sizeof(perrbuf)) < 0) {
-		errno = EINVAL;
-		fail("parse namespace request: %s", perrbuf);
-	}
-
+	static uint8_t buf[4 + 64];
 	// Open everything first: once a mount namespace is joined, paths
 	// name other files, and a container's /proc may be anything it likes
 	// (CVE-2025-52881): our own /proc files are opened here, in the
 	// caller's mount namespace, and written to later.
 	int oom_fd = -1, timens_fd = -1;
-	if (req.has_oom && (oom_fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)) < 0)
+	if (r->has_oom && (oom_fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)) < 0)
 		fail("set oom_score_adj: open /proc/self/oom_score_adj");
-	if (req.ntime > 0 && (timens_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
+	if (r->ntime > 0 && (timens_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
 		fail("set time namespace offsets: open /proc/self/timens_offsets");
 	int fds[HAKO_MAX_JOIN];
 	uint32_t joined = 0;
-	for (int i = 0; i < req.njoin; i++) {
-		fds[i] = open(req.join[i].path, O_RDONLY | O_CLOEXEC);
+	for (int i = 0; i < r->njoin; i++) {
+		fds[i] = open(r->join[i].path, O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0)
-			fail("open %s namespace %s", kind_name(req.join[i].flag), req.join[i].path);
+			fail("open %s namespace %s", kind_name(r->join[i].flag), r->join[i].path);
 	}
-	for (int i = 0; i < req.njoin; i++) {
-		if (setns(fds[i], (int)req.join[i].flag) < 0)
-			fail("join %s namespace %s", kind_name(req.join[i].flag), req.join[i].path);
+	for (int i = 0; i < r->njoin; i++) {
+		if (setns(fds[i], (int)r->join[i].flag) < 0)
+			fail("join %s namespace %s", kind_name(r->join[i].flag), r->join[i].path);
 		close(fds[i]);
-		joined |= req.join[i].flag;
+		joined |= r->join[i].flag;
 	}
 
-	if (req.new_flags & CLONE_NEWUSER) {
+	if (r->new_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			fail("create user namespace");
 		uint32_t self = (uint32_t)getpid();
@@ -318,7 +505,7 @@ __attribute__((constructor)) static void hako_preinit(void)
 			fail("become root of the new user namespace");
 	}
 
-	uint32_t rest = req.new_flags & ~(uint32_t)CLONE_NEWUSER;
+	uint32_t rest = r->new_flags & ~(uint32_t)CLONE_NEWUSER;
 	if (rest && unshare((int)rest) < 0) {
 		char names[128] = "";
 		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
@@ -330,23 +517,27 @@ __attribute__((constructor)) static void hako_preinit(void)
 		fail("create %s namespaces", names);
 	}
 
-	if (req.ntime > 0) {
+	if (r->ntime > 0) {
 		char offs[256] = "";
-		for (int i = 0; i < req.ntime; i++) {
+		for (int i = 0; i < r->ntime; i++) {
 			char line[96];
-			snprintf(line, sizeof(line), "%s %lld %lld\n", req.time[i].clock == 1 ? "monotonic" : "boottime",
-				 (long long)req.time[i].sec, (long long)req.time[i].nsec);
+			snprintf(line, sizeof(line), "%s %lld %lld\n", r->time[i].clock == 1 ? "monotonic" : "boottime",
+				 (long long)r->time[i].sec, (long long)r->time[i].nsec);
 			strcat(offs, line);
 		}
 		write_fd(timens_fd, offs, "set time namespace offsets");
 	}
-	if (req.has_oom) {
+	if (r->has_oom) {
 		char v[16];
-		snprintf(v, sizeof(v), "%d", req.oom);
+		snprintf(v, sizeof(v), "%d", r->oom);
 		write_fd(oom_fd, v, "set oom_score_adj");
 	}
 
-	if ((req.flags & HAKO_FLAG_FORK) || ((req.new_flags | joined) & (CLONE_NEWPID | CLONE_NEWTIME))) {
+	int need_fork = (r->flags & HAKO_FLAG_FORK) || ((r->new_flags | joined) & (CLONE_NEWPID | CLONE_NEWTIME));
+	if (exec_mode) {
+		if (need_fork)
+			fork_and_wait();
+	} else if (need_fork) {
 		// Only children enter a new or joined pid (or time) namespace.
 		// CLONE_PARENT makes the child our sibling: the Go parent can
 		// wait for it, and we can simply exit.
@@ -360,7 +551,7 @@ __attribute__((constructor)) static void hako_preinit(void)
 	} else {
 		send_pid(getpid());
 	}
-	if (req.flags & HAKO_FLAG_MOUNT_PROC) {
+	if (r->flags & HAKO_FLAG_MOUNT_PROC) {
 		// In the final process: a proc mount shows the pid namespace of
 		// whoever mounts it. Private first, or it would reach the host.
 		if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -368,12 +559,68 @@ __attribute__((constructor)) static void hako_preinit(void)
 		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			fail("mount proc on /proc");
 	}
-	if (req.nargs > 0) {
+	if (r->nargs > 0) {
 		// Close-on-exec: the parent reads EOF once the program runs, or
 		// the ERROR below if it could not be run.
 		fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
-		execvp(req.argv[0], req.argv);
-		fail("exec %s", req.argv[0]);
+		execvp(r->argv[0], r->argv);
+		fail("exec %s", r->argv[0]);
 	}
 	close(sync_fd);
+}
+
+__attribute__((constructor)) static void hako_preinit(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	static struct hako_request req;
+	const char *env = getenv("_HAKO_NSENTER_FD");
+	if (!env) {
+		// nsrun's common command lines are carried out here, before the
+		// Go runtime would start (it costs more than the rest of a run);
+		// anything else goes on to Go's parser.
+		if (&hako_nsrun_argv == NULL || !nsrun_argv(argc, argv, &req))
+			return;
+		exec_mode = 1;
+		enter(&req);
+		return;
+	}
+	char *end;
+	long fd = strtol(env, &end, 10);
+	if (*env == 0 || *end != 0 || fd < 3 || fd > 1 << 20)
+		_exit(1);
+	sync_fd = (int)fd;
+	unsetenv("_HAKO_NSENTER_FD");
+	const char *mode = getenv("_HAKO_NSENTER_MODE");
+	exec_mode = mode && strcmp(mode, "exec") == 0;
+	unsetenv("_HAKO_NSENTER_MODE");
+	// Tell the parent its execve is complete: the kernel rewrites some of
+	// a process's state (RLIMIT_STACK, for one) at the end of execve, so
+	// the parent changes this process only from now on.
+	if (!exec_mode)
+		send_msg(MSG_HELLO, "", 0);
+
+	static uint8_t buf[4 + HAKO_MAX_WIRE];
+	ssize_t n = recv(sync_fd, buf, sizeof(buf), 0);
+	if (n <= 0) // the parent is gone
+		_exit(1);
+	uint32_t type;
+	memcpy(&type, buf, 4);
+	if (n < 4 || type != MSG_REQUEST) { // (a short packet leaves zeroes: no type matches)
+		errno = EPROTO;
+		fail("read namespace request");
+	}
+	char perrbuf[128];
+	if (hako_parse_request(buf + 4, n - 4, &req, perrbuf, sizeof(perrbuf)) < 0) {
+		errno = EINVAL;
+		fail("parse namespace request: %s", perrbuf);
+	}
+	if (exec_mode && (req.new_flags & CLONE_NEWUSER)) {
+		errno = EINVAL;
+		fail("create user namespace: its id maps need a parent to write them");
+	}
+	if (exec_mode && req.nargs == 0) {
+		errno = EINVAL;
+		fail("exec mode: no program to run");
+	}
+	enter(&req);
 }
