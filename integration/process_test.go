@@ -250,9 +250,9 @@ func TestUserNamespace(t *testing.T) {
 }
 
 // A rootfs whose /proc or /dev is a symlink to a host directory: the
-// mounts land inside the rootfs, the host directories stay untouched. With
-// /proc elsewhere than /proc the container is refused (its masked paths
-// could not be trusted); a /dev elsewhere is just followed inside.
+// mounts land inside the rootfs, the host directories stay untouched. A
+// /proc that is a link is refused (proc goes on a real directory only:
+// masked paths are under /proc); a /dev elsewhere is just followed inside.
 func TestRootfsSymlinksStayInside(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range []struct {
@@ -261,7 +261,7 @@ func TestRootfsSymlinksStayInside(t *testing.T) {
 	}{
 		{"dev_relative", "dev", "../../../../../../../..%s", ""},
 		{"dev_absolute", "dev", "%s", ""},
-		{"proc_absolute", "proc", "%s", "/proc in the container is not procfs"},
+		{"proc_absolute", "proc", "%s", "the destination is a symlink in the rootfs; proc goes on a real directory only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			host := t.TempDir()

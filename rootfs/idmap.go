@@ -37,8 +37,10 @@ func IDMappedTree(source string, m IDMap, userns string) (*os.File, error) {
 	defer ns.Close()
 	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
 	attrFlags := uint(unix.AT_EMPTY_PATH)
-	if m.Recursive {
+	if m.Submounts {
 		flags |= unix.AT_RECURSIVE
+	}
+	if m.Recursive && m.Submounts {
 		attrFlags |= unix.AT_RECURSIVE
 	}
 	fd, err := unix.OpenTree(unix.AT_FDCWD, source, flags)

@@ -2,8 +2,10 @@ package rootfs
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -77,6 +79,11 @@ func (r *runner) do(op Op) error {
 
 // mount mounts a filesystem at op.Target, made inside the root.
 func (r *runner) mount(op Op) error {
+	if op.Type == "proc" || op.Type == "sysfs" {
+		if err := noSymlinks(r.root, op); err != nil {
+			return err
+		}
+	}
 	target, err := mkdirIn(r.root, op.Target, 0o755)
 	if err != nil {
 		return err
@@ -92,7 +99,18 @@ func (r *runner) mount(op Op) error {
 		defer below.Close()
 		flags &^= unix.MS_RDONLY // filled first, read-only after
 	}
-	err = unix.Mount(op.Source, procPath(target), op.Type, flags, op.Data)
+	data := op.Data
+	if op.Type == "tmpfs" {
+		// A tmpfs root is 1777 unless told otherwise: it takes the mode of
+		// the directory it covers (a world-writable /etc would be an
+		// escalation), and a mode= in the config's data, later, wins.
+		var st unix.Stat_t
+		if err := unix.Fstat(int(target.Fd()), &st); err != nil {
+			return &os.PathError{Op: "stat", Path: target.Name(), Err: err}
+		}
+		data = strings.TrimSuffix(fmt.Sprintf("mode=%04o,%s", st.Mode&0o7777, data), ",")
+	}
+	err = unix.Mount(op.Source, procPath(target), op.Type, flags, data)
 	if errors.Is(err, unix.EPERM) && op.FallbackBind {
 		// sysfs can only be mounted by the owner of the network namespace:
 		// show the host's instead.
@@ -102,7 +120,7 @@ func (r *runner) mount(op Op) error {
 		return setAttr(r.root, op.Target, flagsToAttr(op.Flags), 0)
 	}
 	if err != nil {
-		return &MountError{Op: "mount", Source: op.Source, Target: target.Name(), Type: op.Type, Flags: flags, Data: op.Data, Err: err}
+		return &MountError{Op: "mount", Source: op.Source, Target: target.Name(), Type: op.Type, Flags: flags, Data: data, Err: err}
 	}
 	if below == nil {
 		return nil
@@ -119,6 +137,25 @@ func (r *runner) mount(op Op) error {
 		return remount(r.root, op.Target, unix.MS_RDONLY, 0)
 	}
 	return nil
+}
+
+// noSymlinks refuses a proc or sysfs destination reached through a
+// symlink in the image: it would still land inside the rootfs, but
+// elsewhere than where masked and read-only paths (and the program) look
+// for it (runc refuses it too, CVE-2019-19921).
+func noSymlinks(root *os.File, op Op) error {
+	rel := strings.TrimPrefix(op.Target, "/")
+	fd, err := openat2(int(root.Fd()), rel, &unix.OpenHow{
+		Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS})
+	if err == nil {
+		unix.Close(fd)
+		return nil
+	}
+	if errors.Is(err, unix.ELOOP) {
+		return fmt.Errorf("mount %s on %s: the destination is a symlink in the rootfs; %s goes on a real directory only",
+			op.Type, filepath.Join(root.Name(), op.Target), op.Type)
+	}
+	return nil // missing: made below, as a directory
 }
 
 // bind binds the host path op.Source onto op.Target, creating the target
@@ -181,9 +218,15 @@ func remount(root *os.File, dest string, flags, clear uintptr) error {
 	if flags&atimeFlags != 0 {
 		keep &^= atimeFlags
 	}
-	flags |= keep&^clear | unix.MS_REMOUNT
-	if err := unix.Mount("", procPath(t), "", flags, ""); err != nil {
-		return &MountError{Op: "remount", Target: t.Name(), Flags: flags, Err: err}
+	err = unix.Mount("", procPath(t), "", flags|keep&^clear|unix.MS_REMOUNT, "")
+	if errors.Is(err, unix.EPERM) && keep&clear != 0 {
+		// Inside a user namespace the flags a bind inherits from a more
+		// privileged mount are locked: asking to clear one ("rw" on a
+		// read-only source) is refused. The bind keeps them, as with runc.
+		err = unix.Mount("", procPath(t), "", flags|keep|unix.MS_REMOUNT, "")
+	}
+	if err != nil {
+		return &MountError{Op: "remount", Target: t.Name(), Flags: flags | keep&^clear | unix.MS_REMOUNT, Err: err}
 	}
 	return nil
 }

@@ -105,5 +105,9 @@ type Op struct {
 // Empty mappings mean the container's user namespace's.
 type IDMap struct {
 	UIDs, GIDs []specs.LinuxIDMapping
-	Recursive  bool // "ridmap": the submounts too
+	// Submounts ("rbind") brings the source's submounts along.
+	Submounts bool
+	// Recursive ("ridmap") idmaps the submounts too; with "idmap" they
+	// come unmapped.
+	Recursive bool
 }

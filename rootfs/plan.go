@@ -39,10 +39,12 @@ func Plan(c Config) ([]Op, error) {
 		prop = p
 	}
 	add(Op{Kind: OpRootPropagation, Target: "/", Flags: prop})
-	if prop&unix.MS_SHARED != 0 {
-		// A shared "/" would carry the rootfs bind and every mount under
-		// it to the host, and pivot_root refuses a shared parent anyway:
-		// the mount holding the rootfs goes private (runc does the same).
+	if prop != unix.MS_SLAVE|unix.MS_REC && prop != unix.MS_PRIVATE|unix.MS_REC {
+		// Unless every mount is now a slave or private, the mount holding
+		// the rootfs may still be shared (a systemd host's are): the
+		// rootfs bind and every mount under it would propagate to the
+		// host, and pivot_root refuses a shared parent. An unbindable one
+		// could not be bound at all. It goes private, as runc does.
 		add(Op{Kind: OpParentPrivate, Source: c.Rootfs})
 	}
 	add(Op{Kind: OpBindRootfs, Source: c.Rootfs, Target: "/", Flags: unix.MS_BIND | unix.MS_REC})
@@ -73,6 +75,13 @@ func Plan(c Config) ([]Op, error) {
 		add(Op{Kind: OpMoveRoot, Source: c.Rootfs, Target: "/"})
 	} else {
 		add(Op{Kind: OpPivotRoot, Source: c.Rootfs, Target: "/"})
+	}
+	if s.Linux != nil && s.Linux.RootfsPropagation != "" {
+		// The config's propagation is the container root's (the spec: "the
+		// rootfs mount belongs to a new peer group", ...): the new "/" is
+		// another mount than the host's "/" it was first applied to. Only
+		// that mount: those below keep their own options.
+		add(Op{Kind: OpRootPropagation, Target: "/", Flags: prop &^ unix.MS_REC})
 	}
 	if s.Linux != nil {
 		for _, p := range s.Linux.ReadonlyPaths {
@@ -119,11 +128,12 @@ func planMount(c Config, i int, m specs.Mount) ([]Op, error) {
 		}
 		op := Op{Kind: OpBind, Source: source, Target: dest, Flags: unix.MS_BIND | o.flags&unix.MS_REC}
 		if o.idmap {
-			op.IDMap = &IDMap{UIDs: m.UIDMappings, GIDs: m.GIDMappings, Recursive: o.ridmap}
+			op.IDMap = &IDMap{UIDs: m.UIDMappings, GIDs: m.GIDMappings, Recursive: o.ridmap, Submounts: o.flags&unix.MS_REC != 0}
 		}
 		ops = append(ops, op)
-		// A bind ignores every other flag: they take a remount.
-		if extra := o.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); extra != 0 {
+		// A bind ignores every other flag: setting or clearing one takes
+		// a remount.
+		if extra := o.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); extra != 0 || o.clear != 0 {
 			ops = append(ops, Op{Kind: OpRemount, Target: dest, Flags: extra | unix.MS_BIND, Clear: o.clear})
 		}
 		tail(dest, o)

@@ -57,7 +57,7 @@ func TestPlanMounts(t *testing.T) {
 		{"bind ro", specs.Mount{Destination: "/data", Type: "bind", Source: "/srv/data", Options: []string{"rbind", "ro", "nosuid"}}, nil, nil,
 			[]string{"mount --rbind /srv/data /r/data", "mount -o remount,bind,ro,nosuid /r/data"}},
 		{"bind relative source, rw", specs.Mount{Destination: "/cfg", Type: "none", Source: "cfg.txt", Options: []string{"bind", "rw"}}, nil, nil,
-			[]string{"mount --bind /b/cfg.txt /r/cfg"}},
+			[]string{"mount --bind /b/cfg.txt /r/cfg", "mount -o remount,bind,rw /r/cfg"}},
 		{"bind propagation", specs.Mount{Destination: "/vol", Type: "bind", Source: "/vol", Options: []string{"rbind", "rshared", "unbindable"}}, nil, nil,
 			[]string{"mount --rbind /vol /r/vol", "mount --make-rshared /r/vol", "mount --make-unbindable /r/vol"}},
 		{"recursive attributes", specs.Mount{Destination: "/vol", Type: "bind", Source: "/vol", Options: []string{"rbind", "rro", "rnosuid", "rnodev", "rnoexec", "rnoatime", "rnosymfollow", "rnodiratime"}}, nil, nil,
@@ -149,12 +149,16 @@ func TestPlanOrder(t *testing.T) {
 }
 
 func TestPlanRootfsPropagation(t *testing.T) {
+	parent := `mount --make-private "$(findmnt -n -o TARGET --target /r)"`
 	for prop, want := range map[string][]string{
-		"":         {"mount --make-rslave /", "mount --rbind /r /r"},
-		"private":  {"mount --make-private /", "mount --rbind /r /r"},
-		"rslave":   {"mount --make-rslave /", "mount --rbind /r /r"},
-		"shared":   {"mount --make-shared /", `mount --make-private "$(findmnt -n -o TARGET --target /r)"`, "mount --rbind /r /r"},
-		"rprivate": {"mount --make-rprivate /", "mount --rbind /r /r"},
+		"":            {"mount --make-rslave /", "mount --rbind /r /r", "PIVOT"},
+		"rslave":      {"mount --make-rslave /", "mount --rbind /r /r", "PIVOT", "mount --make-slave /"},
+		"rprivate":    {"mount --make-rprivate /", "mount --rbind /r /r", "PIVOT", "mount --make-private /"},
+		"private":     {"mount --make-private /", parent, "mount --rbind /r /r", "PIVOT", "mount --make-private /"},
+		"slave":       {"mount --make-slave /", parent, "mount --rbind /r /r", "PIVOT", "mount --make-slave /"},
+		"shared":      {"mount --make-shared /", parent, "mount --rbind /r /r", "PIVOT", "mount --make-shared /"},
+		"rshared":     {"mount --make-rshared /", parent, "mount --rbind /r /r", "PIVOT", "mount --make-shared /"},
+		"runbindable": {"mount --make-runbindable /", parent, "mount --rbind /r /r", "PIVOT", "mount --make-unbindable /"},
 	} {
 		s := baseSpec()
 		s.Linux.RootfsPropagation = prop
@@ -163,11 +167,17 @@ func TestPlanRootfsPropagation(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := Shell(ops)
-		if got := lines[:len(lines)-1]; !reflect.DeepEqual(got, want) {
-			t.Errorf("rootfsPropagation %q: %q, want %q", prop, got, want)
+		for i, l := range lines {
+			if strings.Contains(l, "mount --move . /") {
+				lines[i] = "PIVOT"
+			}
 		}
-		if last := lines[len(lines)-1]; !strings.Contains(last, "mount --move . /") {
-			t.Errorf("--no-pivot: last step %q", last)
+		if !reflect.DeepEqual(lines, want) {
+			t.Errorf("rootfsPropagation %q:\n got %q\nwant %q", prop, lines, want)
+		}
+		// Prepare's part ends with the propagation of the new "/".
+		if i := rootSwitch(ops); i != len(ops)-1 {
+			t.Errorf("rootfsPropagation %q: Prepare stops at step %d of %d", prop, i, len(ops))
 		}
 	}
 }

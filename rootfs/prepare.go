@@ -103,10 +103,14 @@ func Finish(c Config) error {
 	return nil
 }
 
-// rootSwitch is the index of the plan's pivot_root (or move) step.
+// rootSwitch is the index of the plan's pivot_root (or move) step, or of
+// the propagation step right after it: the last of Prepare's.
 func rootSwitch(ops []Op) int {
 	for i, op := range ops {
 		if op.Kind == OpPivotRoot || op.Kind == OpMoveRoot {
+			if i+1 < len(ops) && ops[i+1].Kind == OpRootPropagation {
+				return i + 1
+			}
 			return i
 		}
 	}

@@ -22,7 +22,7 @@ func openIn(root *os.File, path string, flags int) (*os.File, error) {
 	if rel == "" {
 		rel = "."
 	}
-	fd, err := unix.Openat2(int(root.Fd()), rel, &unix.OpenHow{
+	fd, err := openat2(int(root.Fd()), rel, &unix.OpenHow{
 		Flags:   uint64(flags | unix.O_CLOEXEC),
 		Resolve: resolveFlags,
 	})
@@ -30,6 +30,18 @@ func openIn(root *os.File, path string, flags int) (*os.File, error) {
 		return nil, &os.PathError{Op: "openat2", Path: filepath.Join(root.Name(), rel), Err: err}
 	}
 	return os.NewFile(uintptr(fd), filepath.Join(root.Name(), rel)), nil
+}
+
+// openat2 retries openat2(2)'s EAGAIN: with RESOLVE_IN_ROOT the kernel
+// gives up on a lookup through ".." when any rename or mount happened
+// meanwhile, anywhere, and asks the caller to try again.
+func openat2(dirfd int, path string, how *unix.OpenHow) (int, error) {
+	for i := 0; ; i++ {
+		fd, err := unix.Openat2(dirfd, path, how)
+		if err != unix.EAGAIN || i == 100 {
+			return fd, err
+		}
+	}
 }
 
 // maxLinks bounds symlink expansion as the kernel does (ELOOP after 40).
@@ -62,7 +74,7 @@ func mkdirIn(root *os.File, path string, mode uint32) (*os.File, error) {
 		todo = todo[1:]
 		if name == ".." {
 			at = filepath.Dir(at)
-			up, err := unix.Openat2(int(root.Fd()), "."+at, &unix.OpenHow{
+			up, err := openat2(int(root.Fd()), "."+at, &unix.OpenHow{
 				Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: resolveFlags})
 			if err != nil {
 				return fail("open", at, err)
