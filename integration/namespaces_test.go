@@ -144,6 +144,54 @@ func TestNsrunUnprivileged(t *testing.T) {
 	}
 }
 
+// An unprivileged user with several ranges in /etc/subuid and
+// /etc/subgid: the maps are written by newuidmap and newgidmap
+// (--map-helpers). The host's files are not touched: the test's own are
+// bound over them in a private mount namespace, which newuidmap (setuid,
+// started from inside it) reads.
+func TestNsrunMapHelpers(t *testing.T) {
+	if out, err := exec.Command("../hack/setup.sh", "uidmap").CombinedOutput(); err != nil {
+		t.Fatalf("install uidmap: %v: %s", err, out)
+	}
+	dir, err := os.MkdirTemp("", "nsrun-helpers-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	b, err := os.ReadFile(nsrunBin)
+	if err == nil {
+		err = os.WriteFile(dir+"/nsrun", b, 0o755)
+	}
+	for _, f := range []string{"subuid", "subgid"} {
+		if err == nil {
+			err = os.WriteFile(dir+"/"+f, []byte("nobody:100000:65536\n"), 0o644)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `mount --bind "$1/subuid" /etc/subuid && mount --bind "$1/subgid" /etc/subgid &&
+		exec setpriv --reuid 65534 --regid 65534 --clear-groups "$1/nsrun" --new user,mnt --map-helpers \
+			--uid-map 0:65534:1 --uid-map 1:100000:1000 --gid-map 0:65534:1 --gid-map 1:100000:1000 \
+			-- sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u'`
+	out, err := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	got := strings.Join(strings.Fields(string(out)), " ")
+	want := "0 65534 1 1 100000 1000 0 65534 1 1 100000 1000 0"
+	if got != want {
+		t.Errorf("maps and uid: %q, want %q", got, want)
+	}
+	// A range outside the user's subordinate ids is refused by the helper.
+	script = strings.Replace(script, "1:100000:1000 --gid-map", "1:300000:1000 --gid-map", 1)
+	out, err = exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "nsrun: newuidmap") {
+		t.Errorf("a range outside /etc/subuid: %v: %s", err, out)
+	}
+}
+
 // nsrun's common command lines are carried out by the C stage before Go
 // starts; everything else by Go. Both must behave the same: each case runs
 // as given (the C path) and with "--setgroups allow" added, a flag the C
