@@ -20,7 +20,7 @@ require (
 	github.com/moby/sys/capability v0.5.0
 	github.com/moby/sys/mountinfo v0.7.3 // indirect
 	github.com/seccomp/libseccomp-golang v0.11.1 // indirect
-	github.com/spf13/pflag v1.0.10 // indirect
+	github.com/spf13/pflag v1.0.10
 	hako.dev/console v0.0.0 // indirect
 	hako.dev/rootfs v0.0.0
 )

@@ -15,9 +15,11 @@ import (
 )
 
 type execFlags struct {
-	process, consoleSocket, pidFile, cwd, user string
-	detach, tty, noNewPrivs                    bool
-	env, caps                                  []string
+	process, consoleSocket, pidFile, cwd, user  string
+	processLabel, apparmor, cgroup, pidfdSocket string
+	detach, tty, noNewPrivs, ignorePaused       bool
+	env, caps                                   []string
+	preserveFDs                                 int
 }
 
 func execCmd(g *globals) *cobra.Command {
@@ -42,6 +44,7 @@ capabilities, rlimits, seccomp) changed by the flags.`,
 			_, code, err := ctr.Exec(container.ExecOpts{
 				Process: p, ConsoleSocket: f.consoleSocket, Detach: f.detach,
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log,
+				PreserveFDs: f.preserveFDs, SubCgroup: f.cgroup, IgnorePaused: f.ignorePaused, PidfdSocket: f.pidfdSocket,
 				Started: func(pid int) error {
 					if err := writePidFile(f.pidFile, pid); err != nil {
 						return fmt.Errorf("write pid file: %w", err)
@@ -71,6 +74,12 @@ capabilities, rlimits, seccomp) changed by the flags.`,
 	fl.UintSliceVarP(new([]uint), "additional-gids", "g", nil, "supplementary group ids")
 	fl.StringArrayVar(&f.caps, "cap", nil, "add a capability (repeatable)")
 	fl.BoolVar(&f.noNewPrivs, "no-new-privs", false, "set no_new_privs")
+	fl.StringVar(&f.processLabel, "process-label", "", "SELinux label of the process (refused where SELinux is off)")
+	fl.StringVar(&f.apparmor, "apparmor", "", "AppArmor profile of the process (refused where AppArmor is off)")
+	fl.IntVar(&f.preserveFDs, "preserve-fds", 0, "pass this many more descriptors (from 3) to the process")
+	fl.StringVar(&f.cgroup, "cgroup", "", "run the process in this existing cgroup below the container's (a relative path)")
+	fl.BoolVar(&f.ignorePaused, "ignore-paused", false, "allow an exec into a paused container (the process starts frozen)")
+	fl.StringVar(&f.pidfdSocket, "pidfd-socket", "", "unix socket to send a pidfd of the process to")
 	return cmd
 }
 
@@ -138,6 +147,12 @@ func (f *execFlags) processFor(c *cobra.Command, ctr *container.Container, argv 
 	}
 	if f.noNewPrivs {
 		p.NoNewPrivileges = true
+	}
+	if f.processLabel != "" {
+		p.SelinuxLabel = f.processLabel
+	}
+	if f.apparmor != "" {
+		p.ApparmorProfile = f.apparmor
 	}
 	return &p, nil
 }

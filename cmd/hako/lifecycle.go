@@ -19,6 +19,7 @@ type createFlags struct {
 	noPivot       bool
 	noNewKeyring  bool
 	preserveFDs   int
+	pidfdSocket   string
 }
 
 func (c *createFlags) add(cmd *cobra.Command) {
@@ -29,12 +30,14 @@ func (c *createFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&c.noPivot, "no-pivot", false, "switch root with MS_MOVE+chroot instead of pivot_root (roots on ramfs)")
 	f.BoolVar(&c.noNewKeyring, "no-new-keyring", false, "keep the caller's session keyring instead of a new one")
 	f.IntVar(&c.preserveFDs, "preserve-fds", 0, "pass this many more descriptors (from 3, after $LISTEN_FDS) to the container")
+	f.StringVar(&c.pidfdSocket, "pidfd-socket", "", "unix socket to send a pidfd of the container's init to")
 }
 
 func (c *createFlags) opts(g *globals) container.CreateOpts {
 	o := container.CreateOpts{
 		Bundle: c.bundle, NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, ConsoleSocket: c.consoleSocket,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log, PreserveFDs: c.preserveFDs,
+		PidfdSocket: c.pidfdSocket,
 	}
 	// Socket activation (sd_listen_fds(3)): descriptors systemd gave us go
 	// to the container first, with LISTEN_FDS, and LISTEN_PID naming its

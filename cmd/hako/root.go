@@ -28,6 +28,7 @@ type globals struct {
 	logFormat string
 	debug     bool
 	systemd   bool
+	rootless  string
 	log       *slog.Logger
 }
 
@@ -48,6 +49,11 @@ func execute(args []string) int {
 			if err := g.setupLog(); err != nil {
 				return err
 			}
+			switch g.rootless {
+			case "true", "false", "auto":
+			default:
+				return fmt.Errorf("--rootless %q: want true, false or auto", g.rootless)
+			}
 			// Refused where it would matter (making cgroups), not where a
 			// client passes it along to every command (containerd does).
 			if g.systemd && (cmd.Name() == "create" || cmd.Name() == "run") {
@@ -63,13 +69,18 @@ func execute(args []string) int {
 	f.StringVar(&g.logFormat, "log-format", "text", "log line format: text or json")
 	f.BoolVar(&g.debug, "debug", false, "log debug lines too")
 	f.BoolVar(&g.systemd, "systemd-cgroup", false, "use the systemd cgroup driver (not supported yet: create and run refuse it)")
+	// runc's rootless mode: with "auto" it decides from the euid. hako
+	// needs no switch: it works out what it may do from the config (a user
+	// namespace) and its privileges, so the flag is accepted and checked
+	// only, for the clients that pass it.
+	f.StringVar(&g.rootless, "rootless", "auto", "rootless mode: true, false or auto (accepted: hako adapts to its privileges either way)")
 	root.AddCommand(
 		specCmd(g), createCmd(g), startCmd(g), runCmd(g), stateCmd(g),
 		killCmd(g), deleteCmd(g), listCmd(g), execCmd(g), psCmd(g), updateCmd(g), featuresCmd(g), eventsCmd(g),
 		freezeCmd(g, "pause", "freeze every process of a running container", (*container.Container).Pause),
 		freezeCmd(g, "resume", "thaw a paused container", (*container.Container).Resume),
 	)
-	root.SetArgs(args)
+	root.SetArgs(longFlags(root, args))
 	err := root.Execute()
 	if err == nil {
 		return 0

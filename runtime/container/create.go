@@ -51,6 +51,9 @@ type CreateOpts struct {
 	// ConsoleSocket is the unix socket the pty master is sent to when the
 	// config asks for a terminal (process.terminal).
 	ConsoleSocket string
+	// PidfdSocket, if set, is a unix socket that receives a pidfd of the
+	// container's init once it is created.
+	PidfdSocket string
 	// terminal receives the pty master instead, for Run in the foreground.
 	terminal func(master *os.File) error
 	// Logger receives warnings (say, capabilities the kernel lacks);
@@ -98,13 +101,8 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	if err := validate(spec); err != nil {
 		return nil, err
 	}
-	if o.PreserveFDs < 0 {
-		return nil, fmt.Errorf("--preserve-fds %d: must not be negative", o.PreserveFDs)
-	}
-	for i := 0; i < o.PreserveFDs; i++ {
-		if _, err := unix.FcntlInt(uintptr(3+i), unix.F_GETFD, 0); err != nil {
-			return nil, fmt.Errorf("--preserve-fds %d: descriptor %d is not open", o.PreserveFDs, 3+i)
-		}
+	if err := checkPreserved(o.PreserveFDs); err != nil {
+		return nil, err
 	}
 	spec.Process.Env = append(spec.Process.Env, o.ExtraEnv...)
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.terminal == nil {
@@ -341,6 +339,11 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	c.proc = proc
 	if err := c.save(); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
+	}
+	if o.PidfdSocket != "" {
+		if err := sendPidfd(o.PidfdSocket, pid); err != nil {
+			return nil, err
+		}
 	}
 	if err := send(parentSock, syncMsg{Type: msgOK}); err != nil {
 		return nil, fmt.Errorf("release container init: %w", err)

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/signal"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -34,6 +33,19 @@ type ExecOpts struct {
 	// Started, if set, is called with the pid once the process runs,
 	// before Exec waits for it (to write a pid file, say).
 	Started func(pid int) error
+	// PreserveFDs passes the caller's descriptors 3..3+PreserveFDs-1 on
+	// to the process, as 3 on.
+	PreserveFDs int
+	// SubCgroup, if set, is an existing cgroup below the container's (a
+	// path relative to it) the process goes to instead, in every
+	// hierarchy.
+	SubCgroup string
+	// IgnorePaused allows an exec into a paused container (the process
+	// starts frozen with the rest).
+	IgnorePaused bool
+	// PidfdSocket, if set, is a unix socket that receives a pidfd of the
+	// process once it runs.
+	PidfdSocket string
 }
 
 // execConfig is what the exec's init gets over the sync socket.
@@ -42,6 +54,11 @@ type execConfig struct {
 	NoNewKeyring bool           `json:"noNewKeyring,omitempty"`
 	Spec         *specs.Spec    `json:"spec"`
 	Process      *specs.Process `json:"process"`
+	// PreserveFDs descriptors from 4 on go to the program as 3 on.
+	PreserveFDs int `json:"preserveFds,omitempty"`
+	// WaitMove: wait for OK after READY, while the parent moves us into
+	// the (frozen) cgroup.
+	WaitMove bool `json:"waitMove,omitempty"`
 }
 
 // execInitValue is InitEnv's value for an exec (vs "1" for a create).
@@ -63,8 +80,16 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	case c.rec.Spec == nil:
 		return 0, -1, errors.New("exec: the container's state has no config")
 	}
-	if st := c.Status(); st != Running {
+	st := c.Status()
+	if st != Running && !(st == Paused && o.IgnorePaused) {
 		return 0, -1, fmt.Errorf("cannot exec in a %s container", st)
+	}
+	// Into a paused container the process is moved once its setup is
+	// done: in the frozen cgroup it would freeze half-way, with us
+	// waiting for it.
+	late := st == Paused
+	if err := checkPreserved(o.PreserveFDs); err != nil {
+		return 0, -1, err
 	}
 	if p.Terminal && o.ConsoleSocket == "" && o.Detach {
 		return 0, -1, errors.New("exec: a terminal for a detached process needs --console-socket")
@@ -77,6 +102,13 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if err != nil {
 		return 0, -1, err
 	}
+	cgPath := c.rec.CgroupPath
+	if o.SubCgroup != "" {
+		if mgr, err = subCgroup(mgr, o.SubCgroup); err != nil {
+			return 0, -1, err
+		}
+		cgPath = mgr.Path()
+	}
 	parentSock, childSock, err := socketpair()
 	if err != nil {
 		return 0, -1, err
@@ -88,12 +120,15 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		Env:        []string{InitEnv + "=" + execInitValue},
 		ExtraFiles: []*os.File{childSock},
 	}
+	for i := 0; i < o.PreserveFDs; i++ { // from 4 in the exec init
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
+	}
 	if !p.Terminal {
 		setStdio(cmd, o.Stdin, o.Stdout, o.Stderr)
 	}
 	sigs := make(chan os.Signal, 128)
 	if !o.Detach {
-		signal.Notify(sigs) // caught from the start, forwarded once it runs
+		catchSignals(sigs) // from the start, forwarded once it runs
 	}
 	launched, err := nsenter.Launch(cmd)
 	childSock.Close()
@@ -104,9 +139,11 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		launched.Kill()
 		return 0, -1, err
 	}
-	if err := mgr.Apply(launched.Pid()); err != nil {
-		launched.Kill()
-		return 0, -1, fmt.Errorf("join cgroup %s: %w", c.rec.CgroupPath, err)
+	if !late {
+		if err := mgr.Apply(launched.Pid()); err != nil {
+			launched.Kill()
+			return 0, -1, fmt.Errorf("join cgroup %s: %w", cgPath, err)
+		}
 	}
 	// The container's oom_score_adj, not ours (under containerd, the
 	// shim's -998).
@@ -120,7 +157,8 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		proc.Wait()
 		return 0, -1, err
 	}
-	if err := send(parentSock, execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: c.rec.Spec, Process: p}); err != nil {
+	if err := send(parentSock, execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: c.rec.Spec, Process: p,
+		PreserveFDs: o.PreserveFDs, WaitMove: late}); err != nil {
 		return fail(err)
 	}
 	var msg syncMsg
@@ -141,6 +179,14 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		return fail(errors.New(msg.Error))
 	case msg.Type != msgReady:
 		return fail(fmt.Errorf("exec process sent %q, want %q", msg.Type, msgReady))
+	}
+	if late {
+		if err := mgr.Apply(pid); err != nil {
+			return fail(fmt.Errorf("join cgroup %s: %w", cgPath, err))
+		}
+		if err := send(parentSock, syncMsg{Type: msgOK}); err != nil {
+			return fail(err)
+		}
 	}
 	var sess *console.Session
 	if len(fds) > 1 || (len(fds) == 1) != p.Terminal {
@@ -167,11 +213,16 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 			return fail(err)
 		}
 	}
+	if o.PidfdSocket != "" {
+		if err := sendPidfd(o.PidfdSocket, pid); err != nil {
+			return fail(err)
+		}
+	}
 	if o.Detach {
 		return pid, 0, nil
 	}
 	stop := forwardSignals(sigs, sess, func(s unix.Signal) { proc.Signal(s) })
-	st, err := proc.Wait()
+	ps, err := proc.Wait()
 	stop()
 	if sess != nil {
 		sess.Close()
@@ -179,7 +230,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if err != nil {
 		return pid, -1, err
 	}
-	return pid, shellStatus(st), nil
+	return pid, shellStatus(ps), nil
 }
 
 // execInit is the exec's side: in the container's namespaces (the C stage
@@ -195,15 +246,28 @@ func execInit() {
 		send(sock, syncMsg{Type: msgError, Error: err.Error()})
 		os.Exit(1)
 	}
+	if cfg.WaitMove {
+		var msg syncMsg
+		if _, err := recv(sock, &msg); err != nil || msg.Type != msgOK {
+			os.Exit(1)
+		}
+	}
 	sock.Close()
 	p := cfg.Process
+	// Preserved descriptors down to 3, in order, over the sync socket.
+	for n := 0; n < cfg.PreserveFDs; n++ {
+		if err := unix.Dup3(initSockFd+1+n, 3+n, 0); err != nil {
+			fmt.Fprintf(os.Stderr, "hako: dup3 preserved fd: %v\n", err)
+			os.Exit(126)
+		}
+	}
 	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
 		if err := capset.SetAffinity(0, a.Final); err != nil {
 			fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 			os.Exit(126)
 		}
 	}
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+	if err := unix.CloseRange(uint(3+cfg.PreserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		os.Exit(126)
 	}
 	if filter != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 
 	"golang.org/x/sys/unix"
 
@@ -75,7 +74,7 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 	// (No signal.Stop on the way out: it waits for the signal goroutine to
 	// go idle, milliseconds, and the caller exits right after anyway.)
 	sigs := make(chan os.Signal, 128)
-	signal.Notify(sigs)
+	catchSignals(sigs)
 
 	c, err := Create(root, id, o)
 	if err != nil {

@@ -2,6 +2,7 @@ package container
 
 import (
 	"os"
+	"os/signal"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -9,10 +10,28 @@ import (
 	"hako.dev/console"
 )
 
+// catchSignals starts catching, on sigs, every signal a foreground run or
+// exec passes on: all that a user, a supervisor or a terminal sends
+// (real-time ones included: systemd stops on SIGRTMIN+3). Not SIGCHLD and
+// SIGURG (the Go runtime's own), nor the synchronous faults and SIGPROF,
+// which only concern hako itself: catching those too (signal.Notify with
+// no list) costs the Go runtime milliseconds per run.
+func catchSignals(sigs chan<- os.Signal) {
+	var list []os.Signal
+	for s := unix.Signal(1); s <= unix.Signal(64); s++ {
+		switch s {
+		case unix.SIGKILL, unix.SIGSTOP, unix.SIGCHLD, unix.SIGURG, unix.SIGPROF,
+			unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, 32, 33: // 32, 33: glibc's own
+			continue
+		}
+		list = append(list, s)
+	}
+	signal.Notify(sigs, list...)
+}
+
 // forwardSignals passes the signals caught on sigs to deliver, until the
-// returned stop is called: all but SIGCHLD and SIGURG (the Go runtime's
-// preemption signal, never meant for the container); SIGWINCH resizes the
-// terminal session instead, when there is one.
+// returned stop is called; SIGWINCH resizes the terminal session instead,
+// when there is one.
 func forwardSignals(sigs <-chan os.Signal, sess *console.Session, deliver func(unix.Signal)) (stop func()) {
 	done := make(chan struct{})
 	go func() {
@@ -20,7 +39,6 @@ func forwardSignals(sigs <-chan os.Signal, sess *console.Session, deliver func(u
 			select {
 			case s := <-sigs:
 				switch s {
-				case unix.SIGCHLD, unix.SIGURG:
 				case unix.SIGWINCH:
 					if sess != nil {
 						sess.Resize()
