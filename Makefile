@@ -29,6 +29,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/cgctl hako.dev/cmd/cgctl
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/capset hako.dev/cmd/capset
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/rootfs hako.dev/cmd/rootfs
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/console hako.dev/cmd/console
 	CGO_ENABLED=1 $(GO) build -trimpath $(STATIC) -o $(BIN)/seccomp hako.dev/cmd/seccomp
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/testinit hako.dev/integration/testinit
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/mkbundle hako.dev/integration/cmd/mkbundle

@@ -15,13 +15,13 @@ require (
 
 require (
 	github.com/cilium/ebpf v0.22.0 // indirect
-	github.com/containerd/console v1.0.5 // indirect
+	github.com/containerd/console v1.0.5
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/moby/sys/capability v0.5.0
 	github.com/moby/sys/mountinfo v0.7.3 // indirect
 	github.com/seccomp/libseccomp-golang v0.11.1 // indirect
 	github.com/spf13/pflag v1.0.10
-	hako.dev/console v0.0.0 // indirect
+	hako.dev/console v0.0.0
 	hako.dev/rootfs v0.0.0
 )
 

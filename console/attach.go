@@ -50,6 +50,10 @@ func (s *Session) Resize() {
 	}
 }
 
+// Wait blocks until the terminal's other side is gone: every slave
+// descriptor closed, the program and what it left behind ended.
+func (s *Session) Wait() { s.out.Wait() }
+
 // drainTimeout bounds the wait for output once the program has exited: a
 // process it left behind may hold the terminal open indefinitely.
 const drainTimeout = 2 * time.Second

@@ -125,3 +125,49 @@ func TestConsoleSocket(t *testing.T) {
 	e.waitStatus(id, "stopped")
 	e.mustHako("delete", id)
 }
+
+// The console CLI: `console recv` takes the pty master hako sends to
+// --console-socket and relays it (here to pipes); `console run` gives a
+// command a new pty and returns its status.
+func TestConsoleCLI(t *testing.T) {
+	e := newEnv(t)
+	consoleBin := filepath.Join(filepath.Dir(hakoBin), "console")
+	sock := filepath.Join(t.TempDir(), "c.sock")
+	recv := exec.Command(consoleBin, "recv", sock)
+	recv.Stdin = strings.NewReader("echo typed-$((6*7))\nexit 5\n")
+	out := e.tempFile()
+	recv.Stdout, recv.Stderr = out, out
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		recv.Process.Kill()
+		recv.Wait()
+	}()
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	id := e.id("recv")
+	bundle := e.bundle([]string{"sh"}, func(s *specs.Spec) { s.Process.Terminal = true })
+	e.mustHako("run", "-d", "--console-socket", sock, "--bundle", bundle, id)
+	done := make(chan error, 1)
+	go func() { done <- recv.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("console recv did not end with the container")
+	}
+	if got := readAll(t, out); !strings.Contains(got, "typed-42") {
+		t.Errorf("console recv relayed:\n%s", got)
+	}
+	e.waitStatus(id, "stopped")
+	e.mustHako("delete", id)
+
+	r := runBin(t, consoleBin, "run", "--", "sh", "-c", "tty; exit 4")
+	if r.code != 4 || !strings.HasPrefix(strings.TrimSpace(r.stdout), "/dev/pts/") {
+		t.Errorf("console run: %+v", r)
+	}
+}
