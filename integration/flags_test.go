@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -181,4 +182,50 @@ func cgroupDirs(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+// NOTIFY_SOCKET (systemd Type=notify): the container's READY=1 reaches
+// the host's socket with MAINPID its init, and `start` returns only then.
+func TestNotifySocket(t *testing.T) {
+	e := newEnv(t)
+	host := filepath.Join(t.TempDir(), "host.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: host, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	id := e.id("notify")
+	bundle := e.bundle([]string{"sh", "-c", "testinit sleep 0.3 -- notify STATUS=warming -- notify READY=1 STATUS=up; exec testinit sleep"}, nil)
+	run := func(args ...string) result {
+		cmd := exec.Command(hakoBin, append([]string{"--root", e.root}, args...)...)
+		cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+host)
+		out, errb := e.tempFile(), e.tempFile()
+		cmd.Stdout, cmd.Stderr = out, errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return result{code: code, stdout: readAll(t, out), stderr: readAll(t, errb)}
+	}
+	if r := run("create", "--bundle", bundle, id); r.code != 0 {
+		t.Fatalf("create: %+v", r)
+	}
+	begin := time.Now()
+	if r := run("start", id); r.code != 0 {
+		t.Fatalf("start: %+v", r)
+	}
+	if d := time.Since(begin); d < 250*time.Millisecond {
+		t.Errorf("start returned after %v, before the container's READY=1", d)
+	}
+	l.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 512)
+	n, err := l.Read(buf)
+	want := "MAINPID=" + strconv.Itoa(e.state(id).Pid) + "\nREADY=1\nSTATUS=up"
+	if err != nil || string(buf[:n]) != want {
+		t.Errorf("host socket got %q, %v; want %q", buf[:n], err, want)
+	}
+	e.mustHako("kill", id, "KILL")
+	e.waitStatus(id, "stopped")
+	e.mustHako("delete", id)
 }

@@ -37,7 +37,7 @@ func (c *createFlags) opts(g *globals) container.CreateOpts {
 	o := container.CreateOpts{
 		Bundle: c.bundle, NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, ConsoleSocket: c.consoleSocket,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log, PreserveFDs: c.preserveFDs,
-		PidfdSocket: c.pidfdSocket,
+		PidfdSocket: c.pidfdSocket, NotifySocket: os.Getenv("NOTIFY_SOCKET"),
 	}
 	// Socket activation (sd_listen_fds(3)): descriptors systemd gave us go
 	// to the container first, with LISTEN_FDS, and LISTEN_PID naming its
@@ -94,6 +94,7 @@ func runCmd(g *globals) *cobra.Command {
 		RunE: func(_ *cobra.Command, args []string) error {
 			id := args[0]
 			ro.Started = func(pid int) error { return writePidFile(cf.pidFile, pid) }
+			ro.Start.NotifySocket = os.Getenv("NOTIFY_SOCKET")
 			code, err := container.RunWith(g.root, id, cf.opts(g), ro)
 			if err != nil {
 				return fmt.Errorf("run %s: %w", id, err)
@@ -120,8 +121,16 @@ func startCmd(g *globals) *cobra.Command {
 		RunE: func(_ *cobra.Command, args []string) error {
 			id := args[0]
 			c, err := container.Load(g.root, id)
+			var ready <-chan error
 			if err == nil {
-				err = c.Start()
+				// Under systemd (Type=notify), start returns once the
+				// container said READY=1, passed on with its MAINPID.
+				ready, err = c.StartWith(container.StartOpts{NotifySocket: os.Getenv("NOTIFY_SOCKET")})
+			}
+			if err == nil && ready != nil {
+				if err = <-ready; err != nil {
+					err = fmt.Errorf("notify: %w", err)
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("start %s: %w", id, err)

@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -45,6 +46,16 @@ var probes = map[string]func(args []string) error{
 		return nil
 	},
 	"exit": exit,
+	// notify MSG sends MSG to $NOTIFY_SOCKET, as sd_notify(3) does.
+	"notify": func(a []string) error {
+		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: os.Getenv("NOTIFY_SOCKET"), Net: "unixgram"})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte(strings.Join(a, "\n")))
+		return err
+	},
 	"kill-self": func(a []string) error {
 		n, err := strconv.Atoi(a[0])
 		if err != nil {

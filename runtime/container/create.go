@@ -54,6 +54,10 @@ type CreateOpts struct {
 	// PidfdSocket, if set, is a unix socket that receives a pidfd of the
 	// container's init once it is created.
 	PidfdSocket string
+	// NotifySocket, if set, is the host's sd_notify(3) socket
+	// (NOTIFY_SOCKET): the container gets a socket of its own for it,
+	// whose READY=1 StartWith passes on.
+	NotifySocket string
 	// terminal receives the pty master instead, for Run in the foreground.
 	terminal func(master *os.File) error
 	// Logger receives warnings (say, capabilities the kernel lacks);
@@ -157,6 +161,11 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	u.add(func() { os.RemoveAll(dir) })
+	if o.NotifySocket != "" {
+		if err := setupNotify(spec, dir); err != nil {
+			return nil, fmt.Errorf("notify socket: %w", err)
+		}
+	}
 	// A first record, before anything else exists, so that a create killed
 	// half-way (a client's timeout) leaves something `delete` can act on.
 	self, _, err := procStat(os.Getpid())

@@ -34,6 +34,8 @@ type RunOpts struct {
 	// Started, if set, is called with the init's pid once the program
 	// runs (to write a pid file, say).
 	Started func(pid int) error
+	// Start are the options of the start step (the host's NOTIFY_SOCKET).
+	Start StartOpts
 }
 
 // RunWith is Run with run's own options.
@@ -44,7 +46,8 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 		if err != nil {
 			return -1, err
 		}
-		if err := c.Start(); err != nil {
+		ready, err := c.StartWith(ro.Start)
+		if err != nil {
 			c.Delete(true)
 			return -1, err
 		}
@@ -52,6 +55,12 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 			if err := ro.Started(c.Pid()); err != nil {
 				c.Delete(true)
 				return -1, err
+			}
+		}
+		if ready != nil {
+			// Detached, the relay is all that keeps us: wait for it.
+			if err := <-ready; err != nil {
+				return 0, fmt.Errorf("notify: %w", err)
 			}
 		}
 		return 0, nil
@@ -95,8 +104,16 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 			err = fmt.Errorf("delete: %w", derr)
 		}
 	}()
-	if err := c.Start(); err != nil {
+	ready, err := c.StartWith(ro.Start)
+	if err != nil {
 		return -1, err
+	}
+	if ready != nil {
+		go func() {
+			if err := <-ready; err != nil && o.Logger != nil {
+				o.Logger.Warn("notify", "id", id, "error", err)
+			}
+		}()
 	}
 	if ro.Started != nil {
 		if err := ro.Started(c.Pid()); err != nil {

@@ -14,7 +14,56 @@ import (
 // opening it for reading here lets it write one byte and exec. Start waits
 // on the init's pidfd too, so an init that died meanwhile is an error, not
 // a hang.
-func (c *Container) Start() error { return c.locked(c.start) }
+func (c *Container) Start() error {
+	_, err := c.StartWith(StartOpts{})
+	return err
+}
+
+// StartOpts are start's options.
+type StartOpts struct {
+	// NotifySocket is the host's sd_notify(3) socket (the NOTIFY_SOCKET
+	// of the start command): a container created with one (CreateOpts)
+	// has its READY=1 passed on there, with MAINPID its init's pid.
+	NotifySocket string
+}
+
+// StartWith is Start with options. With a NotifySocket and a container
+// made for it, ready yields the relay's outcome once the container said
+// READY=1 (nil) or exited first; otherwise ready is nil.
+func (c *Container) StartWith(o StartOpts) (ready <-chan error, err error) {
+	err = c.locked(func() error {
+		var relay *notifyRelay
+		if o.NotifySocket != "" {
+			r, err := c.listenNotify()
+			if err != nil {
+				return err
+			}
+			relay = r
+		}
+		if err := c.start(); err != nil {
+			if relay != nil {
+				relay.close()
+			}
+			return err
+		}
+		if relay == nil {
+			return nil
+		}
+		pidfd, err := c.pidfd()
+		if err != nil {
+			relay.close()
+			return err
+		}
+		ch := make(chan error, 1)
+		go func() {
+			defer unix.Close(pidfd)
+			ch <- relay.forward(o.NotifySocket, c.rec.Pid, pidfd)
+		}()
+		ready = ch
+		return nil
+	})
+	return ready, err
+}
 
 func (c *Container) start() error {
 	switch st := c.Status(); st {
