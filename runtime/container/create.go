@@ -217,7 +217,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	// there, before entering any namespace, until it gets its request:
 	// by then it is in its cgroups, so a new cgroup namespace is rooted
 	// at them.
-	launched, err := nsenter.Launch(initCommand(o, spec.Process.Terminal, childSock, fifoFile))
+	launched, err := launchSealed(initCommand(o, spec.Process.Terminal, childSock, fifoFile))
 	childSock.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)

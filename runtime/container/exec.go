@@ -130,7 +130,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if !o.Detach {
 		catchSignals(sigs) // from the start, forwarded once it runs
 	}
-	launched, err := nsenter.Launch(cmd)
+	launched, err := launchSealed(cmd)
 	childSock.Close()
 	if err != nil {
 		return 0, -1, fmt.Errorf("start exec process: %w", err)

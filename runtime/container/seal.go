@@ -1,0 +1,155 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"hako.dev/nsenter"
+)
+
+// The binary a container's init (or exec) runs as is hako's own, inside
+// the container until it executes the program. CVE-2019-5736: a process in
+// the container that gets hold of /proc/<pid>/exe could reopen it for
+// writing once hako is done with it, and replace the host's binary. The
+// init is non-dumpable (no other process may open its /proc files), and
+// it runs the binary through a private, read-only overlayfs mount (runc
+// 1.2's idea): /proc/<pid>/exe names a file of that mount, where no write
+// can happen, and nothing is copied. Where overlayfs cannot be mounted (a
+// user namespace, an old kernel), a sealed memfd copy is the fallback.
+
+// launchSealed is nsenter.Launch of cmd (whose Path is /proc/self/exe)
+// with the binary sealed: the child executes it through the sealed
+// descriptor, which is closed here once the child's execve is over.
+func launchSealed(cmd *exec.Cmd) (*nsenter.Launched, error) {
+	files := 3 + len(cmd.ExtraFiles) + 1 // and nsenter's socket
+	exe, err := sealSelf(2*files + 8)
+	if err != nil {
+		return nil, err
+	}
+	defer exe.close()
+	cmd.Path = exe.path()
+	return nsenter.Launch(cmd)
+}
+
+// sealedExe is hako's binary, opened so that nothing can write through it.
+type sealedExe struct {
+	f *os.File
+}
+
+// sealSelf opens /proc/self/exe's binary through a detached read-only
+// overlay (or copies it into a sealed memfd), at a descriptor number
+// above min: the child's descriptor shuffling (up to twice its number of
+// files) must not land on it before its execve.
+func sealSelf(min int) (*sealedExe, error) {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return nil, err
+	}
+	fd, err := overlayExe(exe)
+	if err != nil {
+		if fd, err = memfdExe(exe); err != nil {
+			return nil, fmt.Errorf("seal %s: %w", exe, err)
+		}
+	}
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, min)
+	unix.Close(fd)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)
+	}
+	return &sealedExe{f: os.NewFile(uintptr(high), exe)}, nil
+}
+
+// path is what a child executes: the magic link resolves, in the child
+// before its execve, to the sealed file.
+func (s *sealedExe) path() string { return "/proc/self/fd/" + strconv.Itoa(int(s.f.Fd())) }
+
+func (s *sealedExe) close() { s.f.Close() }
+
+// overlayExe opens the binary through an overlayfs whose layers are its
+// directory and an empty tmpfs (overlayfs needs two without an upper
+// layer), both mounts detached: nothing appears in any mount table.
+func overlayExe(exe string) (int, error) {
+	dir, name := filepath.Split(exe)
+	if strings.ContainsAny(dir, ":,\\") {
+		return -1, errors.New("directory name unusable as an overlayfs layer")
+	}
+	empty, err := detachedMount("tmpfs", nil)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(empty)
+	lower := strings.TrimSuffix(dir, "/") + ":/proc/self/fd/" + strconv.Itoa(empty)
+	if dir == "/" {
+		lower = "/:/proc/self/fd/" + strconv.Itoa(empty)
+	}
+	mnt, err := detachedMount("overlay", map[string]string{"lowerdir": lower})
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(mnt)
+	fd, err := unix.Openat(mnt, name, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: "overlay/" + name, Err: err}
+	}
+	return fd, nil
+}
+
+// detachedMount makes a read-only mount of fs with the new mount API and
+// returns its fd, attached nowhere.
+func detachedMount(fs string, opts map[string]string) (int, error) {
+	fsfd, err := unix.Fsopen(fs, unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, os.NewSyscallError("fsopen "+fs, err)
+	}
+	defer unix.Close(fsfd)
+	for k, v := range opts {
+		if err := unix.FsconfigSetString(fsfd, k, v); err != nil {
+			return -1, fmt.Errorf("fsconfig %s %s=%s: %w", fs, k, v, err)
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return -1, os.NewSyscallError("fsconfig create "+fs, err)
+	}
+	mnt, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
+	if err != nil {
+		return -1, os.NewSyscallError("fsmount "+fs, err)
+	}
+	return mnt, nil
+}
+
+// memfdExe copies the binary into a memfd sealed against any change.
+func memfdExe(exe string) (int, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return -1, err
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("hako", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return -1, os.NewSyscallError("memfd_create", err)
+	}
+	dst := os.NewFile(uintptr(fd), "memfd:hako")
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return -1, err
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		dst.Close()
+		return -1, os.NewSyscallError("fcntl F_ADD_SEALS", err)
+	}
+	nfd, err := unix.Dup(fd) // detach from dst's finalizer
+	dst.Close()
+	if err != nil {
+		return -1, err
+	}
+	return nfd, nil
+}
