@@ -237,6 +237,60 @@ func TestJSONLogError(t *testing.T) {
 	}
 }
 
+// Errors before --log is open (a bad flag) still reach it; with
+// --log-format json and no --log, the error is a JSON line on stderr, as
+// runc prints it.
+func TestLogEarlyErrors(t *testing.T) {
+	e := newEnv(t)
+	logf := filepath.Join(t.TempDir(), "log.json")
+	r := e.hako("--log", logf, "--log-format", "json", "create", "--bogus", e.id("x"))
+	b, _ := os.ReadFile(logf)
+	if r.code == 0 || !strings.Contains(string(b), `"level":"error"`) || !strings.Contains(string(b), "unknown flag: --bogus") {
+		t.Errorf("bad flag: exit %d, log %q", r.code, b)
+	}
+	r = e.hako("--log-format", "json", "state", e.id("nosuch"))
+	var line struct{ Level, Msg string }
+	if err := json.Unmarshal([]byte(strings.TrimSpace(r.stderr)), &line); err != nil || line.Level != "error" ||
+		!strings.Contains(line.Msg, "container does not exist") {
+		t.Errorf("stderr %q: %v", r.stderr, err)
+	}
+}
+
+// runc's leniencies that clients count on: delete --force of what does
+// not exist succeeds; kill with signal 0 checks the container; a created
+// container can be paused, resumed and exec'd into.
+func TestRuncLeniencies(t *testing.T) {
+	e := newEnv(t)
+	if r := e.hako("delete", "--force", e.id("nosuch")); r.code != 0 {
+		t.Errorf("delete --force of nothing: %+v", r)
+	}
+	// A directory without a record: a create killed the moment after
+	// making it.
+	stale := filepath.Join(e.root, e.id("stale"))
+	os.MkdirAll(stale, 0o711)
+	if r := e.hako("delete", "-f", e.id("stale")); r.code != 0 {
+		t.Errorf("delete -f of a stale directory: %+v", r)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("stale directory left")
+	}
+	id := e.id("created")
+	e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, nil), id)
+	e.mustHako("kill", id, "0")
+	if out := e.mustHako("exec", id, "testinit", "pid"); !strings.HasPrefix(out, "pid=") {
+		t.Errorf("exec into a created container: %q", out)
+	}
+	e.mustHako("pause", id)
+	e.waitStatus(id, "paused")
+	e.mustHako("resume", id)
+	e.waitStatus(id, "created")
+	e.mustHako("start", id)
+	e.waitStatus(id, "running")
+	e.mustHako("kill", id, "KILL")
+	e.waitStatus(id, "stopped")
+	e.mustHako("delete", id)
+}
+
 // A create killed half-way (by a client's timeout, say) leaves a first
 // record naming its cgroup; delete cleans up from it. Simulated here by
 // turning a real container's record back into that first record, with a

@@ -131,7 +131,8 @@ func (f *execFlags) processFor(c *cobra.Command, ctr *container.Container, argv 
 		}
 	}
 	if gids, _ := c.Flags().GetUintSlice("additional-gids"); len(gids) > 0 {
-		p.User.AdditionalGids = nil
+		// Added to the config's, as runc does.
+		p.User.AdditionalGids = append([]uint32(nil), p.User.AdditionalGids...)
 		for _, g := range gids {
 			p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
 		}

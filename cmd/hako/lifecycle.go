@@ -216,6 +216,9 @@ func deleteCmd(g *globals) *cobra.Command {
 			c, err := container.Load(g.root, id)
 			if err == nil {
 				err = c.Delete(force)
+			} else if force && errors.Is(err, container.ErrNotExist) {
+				// runc's --force: nothing to delete is not an error.
+				err = container.RemoveStale(g.root, id)
 			}
 			var w *container.HookWarning
 			if errors.As(err, &w) {

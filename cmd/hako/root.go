@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"hako.dev/runtime/container"
 )
@@ -89,12 +90,37 @@ func execute(args []string) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintf(os.Stderr, "hako: %v\n", err)
-	if g.log != nil && g.logFile != "" {
-		// containerd shows its user the msg of the last error line here.
-		g.log.Error(err.Error())
+	if g.log == nil {
+		// The command line failed before --log was opened (a bad flag,
+		// a missing argument): containerd still looks there for why.
+		early(g, args)
+		if g.setupLog() != nil {
+			g.log = nil
+		}
+	}
+	switch {
+	case g.log != nil && g.logFile == "" && g.logFormat == "json":
+		g.log.Error(err.Error()) // as runc: the error as a JSON line on stderr
+	default:
+		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
+		if g.log != nil && g.logFile != "" {
+			// containerd shows its user the msg of the last error line here.
+			g.log.Error(err.Error())
+		}
 	}
 	return 1
+}
+
+// early picks --log and --log-format out of a command line cobra could
+// not parse, ignoring everything else.
+func early(g *globals, args []string) {
+	fs := pflag.NewFlagSet("hako", pflag.ContinueOnError)
+	fs.ParseErrorsAllowlist.UnknownFlags = true
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&g.logFile, "log", g.logFile, "")
+	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "")
+	fs.Parse(args)
 }
 
 // setupLog installs the --log/--log-format handler. JSON lines carry a

@@ -168,10 +168,11 @@ func TestCgroupPath(t *testing.T) {
 func TestParseSignal(t *testing.T) {
 	for in, want := range map[string]unix.Signal{
 		"9": unix.SIGKILL, "KILL": unix.SIGKILL, "SIGKILL": unix.SIGKILL, "kill": unix.SIGKILL,
-		"TERM": unix.SIGTERM, "hup": unix.SIGHUP, "SIGRTMIN+1": 0, "0": 0, "65": 0, "nope": 0,
+		"TERM": unix.SIGTERM, "hup": unix.SIGHUP, "SIGRTMIN+1": -1, "0": 0, "65": -1, "-1": -1, "nope": -1,
 	} {
+		// -1: refused; 0 is the existence check.
 		got, err := ParseSignal(in)
-		if got != want || (err == nil) != (want != 0) {
+		if (want == -1) != (err != nil) || (want != -1 && got != want) {
 			t.Errorf("ParseSignal(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}

@@ -80,8 +80,10 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	case c.rec.Spec == nil:
 		return 0, -1, errors.New("exec: the container's state has no config")
 	}
+	// A created container's init waits in its namespaces: an exec can
+	// join them, as with runc.
 	st := c.Status()
-	if st != Running && !(st == Paused && o.IgnorePaused) {
+	if st != Running && st != Created && !(st == Paused && o.IgnorePaused) {
 		return 0, -1, fmt.Errorf("cannot exec in a %s container", st)
 	}
 	// Into a paused container the process is moved once its setup is

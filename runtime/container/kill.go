@@ -68,7 +68,8 @@ func thawIfKilled(mgr cgctl.Manager, st Status, sig unix.Signal) error {
 // "SIGKILL", "kill" or "9".
 func ParseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		// 0 only checks that the process exists, as kill(1) -0.
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal %q", s)
 		}
 		return unix.Signal(n), nil
@@ -238,12 +239,13 @@ func killAndWait(mgr cgctl.Manager) {
 	}
 }
 
-// Pause freezes every process of a running container.
+// Pause freezes every process of a created or running container (runc
+// pauses both).
 func (c *Container) Pause() error { return c.locked(c.pause) }
 
 func (c *Container) pause() error {
 	switch st := c.Status(); st {
-	case Running:
+	case Running, Created:
 	case Paused:
 		return errors.New("container already paused")
 	default:

@@ -70,8 +70,10 @@ func (c *Container) start() error {
 	case Created:
 	case Stopped:
 		return errors.New("cannot start a container that has stopped")
-	default:
-		return fmt.Errorf("cannot start an already %s container", st)
+	case Running:
+		return errors.New("cannot start an already running container")
+	default: // runc's words
+		return fmt.Errorf("cannot start a container in the %s state", st)
 	}
 	pidfd, err := c.pidfd()
 	if err != nil {

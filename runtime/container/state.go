@@ -120,9 +120,27 @@ func Load(root, id string) (*Container, error) {
 	return c, nil
 }
 
+// RemoveStale removes the directory of id if it holds no state file: what
+// a create killed in the moment between making the directory and writing
+// its first record leaves (delete --force of an id that does not exist).
+func RemoveStale(root, id string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	dir := filepath.Join(root, id)
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // List loads every container under root, sorted by id. A directory
-// without a state file (a create in progress or one that died half-way)
-// is skipped.
+// without a state file (the moment a create is making its first record,
+// or one killed right then) is skipped; a create in progress otherwise
+// shows as "creating".
 func List(root string) ([]*Container, error) {
 	ents, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -182,13 +200,14 @@ func (c *Container) Status() Status {
 	if !c.initAlive() {
 		return Stopped
 	}
-	if _, err := os.Lstat(filepath.Join(c.dir(), fifoName)); err == nil {
-		return Created
-	}
+	// Frozen first: a created container can be paused too (as runc).
 	if mgr, err := c.cgroup(); err == nil {
 		if frozen, err := mgr.Frozen(); err == nil && frozen {
 			return Paused
 		}
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir(), fifoName)); err == nil {
+		return Created
 	}
 	return Running
 }

@@ -19,25 +19,30 @@ import (
 //
 //	parent (hako create)                     init (hako, re-executed)
 //	--------------------                     ------------------------
-//	start it; nsenter's C stage waits
-//	write pid to cgroup.procs
+//	start it (the sealed binary);
+//	nsenter's C stage waits
+//	set rlimits; write pid to cgroup.procs
 //	nsenter request                   ---->  C stage: setns/unshare every
 //	                                         namespace (a new cgroup one is
 //	                                         rooted at the cgroups just joined),
 //	                                         fork into a new pid namespace
 //	                                         Go runtime starts, blocks reading
-//	send initConfig                   ---->  mounts,
-//	                                         pivot_root, hostname, console,
-//	                                         masked paths, rlimits, caps, user,
+//	send initConfig [+ idmapped
+//	mount trees]                      ---->  mounts, /dev
+//	                                  <----  "hooks" (if any prestart or
+//	run prestart, createRuntime hooks          createRuntime hooks)
+//	                                  ---->  "hooks-done"; createContainer
+//	                                         hooks; pivot_root, hostname,
+//	                                         console, masked paths, caps, user,
 //	                                         look up the program
 //	                                  <----  "listener" + seccomp listener fd
 //	hand it to listenerPath           ---->  "listener-done"   (notify profiles)
 //	                                  <----  "ready" [+ pty master fd]
 //	                                         or "error" and exit
 //	write cgroup limits, state.json,
-//	pid file
+//	send --pidfd-socket's pidfd
 //	send "ok"                         ---->  open exec.fifo for writing:
-//	exit                                     blocks until `hako start` reads it,
+//	exit (the CLI writes the pid file)       blocks until `hako start` reads it,
 //	                                         then execve(2) the program
 //
 // If the parent dies before "ok", the init reads EOF and exits, so a failed

@@ -1,0 +1,105 @@
+#!/bin/bash
+# bench-runtimes.sh BINDIR WORK RUNTIME... : the container runtimes side by
+# side on one busybox bundle, with hyperfine (interleaved runs after a
+# warm-up), printing one table of medians and the ratios of the first
+# runtime (hako) to each other. Run by hack/bench.sh here (hako, runc) and
+# in the cgroup v2 VM (hako, runc, crun). A runtime is a command name or
+# path; hako's is BINDIR/hako. Everything it makes is removed at exit.
+#
+#   run        `run` of /bin/true: create + start + wait + delete
+#   3 cmds     create, start, delete -f as three commands (in one sh)
+#   exec       `exec /bin/true` into a running container (a probe's path)
+#   50 || run  50 containers created, then started, then deleted, each
+#              step 50 commands at once: the whole wall time, once
+#   init RSS   VmHWM of the container's init while it waits for start
+#              (charged to the container's cgroup)
+#   size       the runtime's binary
+set -eu
+bin=$1 work=$2
+shift 2
+runtimes=("$@")
+runs=${BENCH_RUNS:-30}
+root=$work/state
+mkdir -p "$root"
+path() { if [ "$1" = hako ]; then echo "$bin/hako"; else command -v "$1"; fi; }
+cleanup() {
+	for rt in "${runtimes[@]}"; do
+		for id in $("$(path "$rt")" --root "$root/$rt" list -q 2>/dev/null || true); do
+			"$(path "$rt")" --root "$root/$rt" delete --force "$id" >/dev/null 2>&1 || true
+		done
+	done
+}
+trap cleanup EXIT
+[ -d "$work/bundle" ] || "$bin/mkbundle" "$work/bundle" -- /bin/true >/dev/null
+[ -d "$work/sleeper" ] || "$bin/mkbundle" "$work/sleeper" -- /bin/sleep 3600 >/dev/null
+# crun 1.8 (Debian 12) knows spec versions up to 1.0.2: the bundles say so
+# (nothing in them needs more).
+for b in bundle sleeper; do
+	sed -i 's/"ociVersion": *"[^"]*"/"ociVersion":"1.0.2"/' "$work/$b/config.json"
+done
+
+args=() # hyperfine's -n NAME CMD pairs
+add() { args+=(-n "$1" "$2"); }
+json=$work/bench-$$.json
+measure() { # measure TITLE: run the accumulated commands, keep the medians
+	hyperfine -N --warmup 3 --runs "$runs" --export-json "$json" "${args[@]}" >/dev/null 2>&1
+	python3 - "$json" "$1" >>"$work/table" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print(f"{sys.argv[2]}\t{r['command']}\t{r['median']*1e3:.2f}")
+PY
+	args=()
+}
+: >"$work/table"
+
+for rt in "${runtimes[@]}"; do add "$rt" "$(path "$rt") --root $root/$rt run --bundle $work/bundle b-$rt"; done
+measure "run (ms)"
+for rt in "${runtimes[@]}"; do
+	p=$(path "$rt") r=$root/$rt
+	add "$rt" "sh -c '$p --root $r create --bundle $work/bundle c-$rt && $p --root $r start c-$rt && $p --root $r delete -f c-$rt'"
+done
+measure "create+start+delete (ms)"
+for rt in "${runtimes[@]}"; do
+	"$(path "$rt")" --root "$root/$rt" run -d --bundle "$work/sleeper" e-$rt >/dev/null
+	add "$rt" "$(path "$rt") --root $root/$rt exec e-$rt /bin/true"
+done
+measure "exec (ms)"
+for rt in "${runtimes[@]}"; do
+	p=$(path "$rt") r=$root/$rt
+	start=$(date +%s%N)
+	for i in $(seq 50); do "$p" --root "$r" create --bundle "$work/bundle" p$i-$rt >/dev/null 2>&1 & done
+	wait
+	for i in $(seq 50); do "$p" --root "$r" start p$i-$rt >/dev/null 2>&1 & done
+	wait
+	ok=$("$p" --root "$r" list -q 2>/dev/null | grep -c "^p[0-9]*-$rt$" || true)
+	for i in $(seq 50); do "$p" --root "$r" delete -f p$i-$rt >/dev/null 2>&1 & done
+	wait
+	end=$(date +%s%N)
+	echo -e "50 || run (ms, $ok/50 made)\t$rt\t$(((end - start) / 1000000))" >>"$work/table"
+done
+for rt in "${runtimes[@]}"; do
+	p=$(path "$rt") r=$root/$rt
+	"$p" --root "$r" create --bundle "$work/bundle" m-$rt
+	pid=$("$p" --root "$r" state m-$rt | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	hwm=$(awk '/^VmHWM/ {print $2}' /proc/"$pid"/status)
+	echo -e "init RSS (MB)\t$rt\t$(echo "scale=2; $hwm/1024" | bc)" >>"$work/table"
+	"$p" --root "$r" delete -f m-$rt
+	echo -e "binary (MB)\t$rt\t$(echo "scale=2; $(stat -L -c %s "$p")/1048576" | bc)" >>"$work/table"
+done
+
+python3 - "$work/table" "${runtimes[@]}" <<'PY'
+import sys, collections
+rows = collections.OrderedDict()
+for line in open(sys.argv[1]):
+    what, rt, v = line.rstrip("\n").split("\t")
+    rows.setdefault(what, {})[rt] = float(v)
+rts = sys.argv[2:]
+head = f"{'':28}" + "".join(f"{rt:>10}" for rt in rts) + "".join(f"{rts[0]+'/'+rt:>12}" for rt in rts[1:])
+print(head)
+for what, vals in rows.items():
+    line = f"{what:28}" + "".join(f"{vals.get(rt, float('nan')):>10.2f}" for rt in rts)
+    for rt in rts[1:]:
+        a, b = vals.get(rts[0]), vals.get(rt)
+        line += f"{(a / b if a and b else float('nan')):>12.2f}"
+    print(line)
+PY
