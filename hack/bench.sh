@@ -14,6 +14,7 @@ cleanup() {
 			"$rt" --root "$root/$rt" delete --force "$id" >/dev/null 2>&1 || true
 		done
 	done
+	rmdir /sys/fs/cgroup/*/hako-bench /sys/fs/cgroup/hako-bench 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -124,6 +125,8 @@ hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/cgctl.json" \
 python3 - "$work/bundle/config.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
+# An absolute cgroup: runc would put a relative one under its own cgroup.
+c["linux"]["cgroupsPath"] = "/hako-bench/limits"
 c["linux"]["resources"].update({"memory": {"limit": 64 << 20, "swap": 128 << 20}, "pids": {"limit": 32},
                                 "cpu": {"quota": 50000, "period": 100000, "shares": 512}})
 json.dump(c, open(sys.argv[1], "w"))
