@@ -11,8 +11,8 @@
 #   exec       `exec /bin/true` into a running container (a probe's path)
 #   50 || run  50 containers created, then started, then deleted, each
 #              step 50 commands at once: the whole wall time, once
-#   init RSS   VmHWM of the container's init while it waits for start
-#              (charged to the container's cgroup)
+#   init RSS   VmHWM of the container's init while it waits for start,
+#              and the memory its cgroup is charged for then
 #   size       the runtime's binary
 set -eu
 bin=$1 work=$2
@@ -98,7 +98,13 @@ for rt in "${runtimes[@]}"; do
 	"$p" --root "$r" create --bundle "$(bundle m-$rt true)" m-$rt
 	pid=$("$p" --root "$r" state m-$rt | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 	hwm=$(awk '/^VmHWM/ {print $2}' /proc/"$pid"/status)
-	echo -e "init RSS (MB)\t$rt\t$(echo "scale=2; $hwm/1024" | bc)" >>"$work/table"
+	echo -e "init RSS peak (MB)\t$rt\t$(echo "scale=2; $hwm/1024" | bc)" >>"$work/table"
+	# What of it the container's cgroup pays (the binary's page cache is
+	# the host's, already in memory): v1 memory.usage_in_bytes, v2
+	# memory.current.
+	for f in /sys/fs/cgroup/memory/hako-bench/m-$rt/memory.usage_in_bytes /sys/fs/cgroup/hako-bench/m-$rt/memory.current; do
+		[ -r "$f" ] && echo -e "init charged to cgroup (MB)\t$rt\t$(echo "scale=2; $(cat "$f")/1048576" | bc)" >>"$work/table"
+	done
 	"$p" --root "$r" delete -f m-$rt
 	echo -e "binary (MB)\t$rt\t$(echo "scale=2; $(stat -L -c %s "$p")/1048576" | bc)" >>"$work/table"
 done
