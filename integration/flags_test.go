@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -228,4 +229,28 @@ func TestNotifySocket(t *testing.T) {
 	e.mustHako("kill", id, "KILL")
 	e.waitStatus(id, "stopped")
 	e.mustHako("delete", id)
+}
+
+// hako info: the host report, as text and as JSON.
+func TestInfo(t *testing.T) {
+	e := newEnv(t)
+	var in struct {
+		CgroupMode  string
+		Namespaces  []string
+		Hierarchies []struct{ Dir string }
+		Seccomp     struct{ Enabled bool }
+		Build       struct{ Cgo bool }
+	}
+	if err := json.Unmarshal([]byte(e.mustHako("info", "--format", "json")), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.CgroupMode == "" || len(in.Namespaces) != 8 || len(in.Hierarchies) == 0 || !in.Seccomp.Enabled || !in.Build.Cgo {
+		t.Errorf("info: %+v", in)
+	}
+	text := e.mustHako("info")
+	for _, w := range []string{"kernel:", "cgroups:     " + in.CgroupMode, "namespaces:  cgroup,ipc,mnt,net,pid,time,user,uts", "seccomp:     yes"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("info lacks %q:\n%s", w, text)
+		}
+	}
 }

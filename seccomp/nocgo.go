@@ -22,3 +22,6 @@ func (*Filter) Release()                                           {}
 func (*Filter) PFC() (string, error)                               { return "", errNoCgo }
 func (*Filter) Check(string, ...uint64) (string, error)            { return "", errNoCgo }
 func Supported() (actions, operators, archs, flags []string)       { return nil, nil, nil, nil }
+
+// LibraryVersion is empty: without cgo there is no libseccomp.
+func LibraryVersion() string { return "" }

@@ -30,6 +30,12 @@ type Filter struct {
 	notify bool
 }
 
+// LibraryVersion is the version of the libseccomp this binary links.
+func LibraryVersion() string {
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	return fmt.Sprintf("%d.%d.%d", major, minor, micro)
+}
+
 // Notify tells whether the profile sends syscalls to a listener
 // (SCMP_ACT_NOTIFY): Load then returns the listener's descriptor.
 func (f *Filter) Notify() bool { return f.notify }
