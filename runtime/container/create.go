@@ -98,6 +98,8 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("bundle %s: not a directory", bundle)
 	}
+	// --debug shows where a create's time goes, phase by phase.
+	phase := phases(log, "create")
 	spec, err := LoadSpec(bundle)
 	if err != nil {
 		return nil, err
@@ -217,6 +219,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	// there, before entering any namespace, until it gets its request:
 	// by then it is in its cgroups, so a new cgroup namespace is rooted
 	// at them.
+	phase("checks, state dir, cgroup manager, exec fifo")
 	launched, err := launchSealed(initCommand(o, spec.Process.Terminal, childSock, fifoFile))
 	childSock.Close()
 	if err != nil {
@@ -230,6 +233,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		launched.Kill()
 		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
 	}
+	phase("init launched (sealed binary exec'd, C stage waiting)")
 	pid, err := launched.Enter(nsRequest(spec))
 	if err != nil {
 		return nil, fmt.Errorf("enter namespaces: %w", err)
@@ -265,6 +269,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		cfg.IDMapped = append(cfg.IDMapped, t.mount)
 		treeFds = append(treeFds, int(t.f.Fd()))
 	}
+	phase("rlimits, cgroup joined, namespaces entered")
 	err = send(parentSock, cfg, treeFds...)
 	for _, t := range trees {
 		t.f.Close()
@@ -333,6 +338,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	// count against pids.max and its setup against memory, and a small
 	// limit meant for the program must not starve hako itself (runc sets
 	// them at the same point). The program has not run yet.
+	phase("init set up: Go runtime, mounts, pivot, process (hooks included)")
 	if err := mgr.Set(resources(spec)); err != nil {
 		return nil, fmt.Errorf("set cgroup limits on %s: %w", cgPath, err)
 	}
@@ -357,6 +363,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	if err := send(parentSock, syncMsg{Type: msgOK}); err != nil {
 		return nil, fmt.Errorf("release container init: %w", err)
 	}
+	phase("limits, state saved, init released")
 	return c, nil
 }
 

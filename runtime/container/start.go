@@ -1,10 +1,13 @@
 package container
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"log/slog"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,6 +20,21 @@ import (
 func (c *Container) Start() error {
 	_, err := c.StartWith(StartOpts{})
 	return err
+}
+
+// phases returns a function that logs, at debug level, the time since
+// its previous call (or since phases) under a name: where an operation's
+// time goes.
+func phases(log *slog.Logger, op string) func(name string) {
+	last := time.Now()
+	return func(name string) {
+		if !log.Enabled(context.Background(), slog.LevelDebug) {
+			return
+		}
+		now := time.Now()
+		log.Debug(op+" phase", "phase", name, "ms", float64(now.Sub(last).Microseconds())/1000)
+		last = now
+	}
 }
 
 // StartOpts are start's options.
