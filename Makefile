@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATIC := -tags netgo,osusergo -ldflags '-s -w -linkmode external -extldflags -static'
 DEMO := $(CURDIR)/build/demo
 
-.PHONY: all setup build test test-unit test-v2 test-integration verify lint bench install clean demo
+.PHONY: all setup build test test-unit test-v2 test-integration verify lint bench install clean demo docs
 
 all: build
 
@@ -61,6 +61,12 @@ demo: setup build
 	$(BIN)/mkbundle $(DEMO) -- sh -c 'echo "hostname: $$(hostname)"; echo "id: $$(id)"; \
 		echo "pid 1: $$(tr "\0" " " </proc/1/cmdline)"; echo "mounts:"; cat /proc/mounts'
 	cd $(DEMO) && $(BIN)/hako run hako-demo-$$$$
+
+# Man pages of every tool, from their command trees (docs/man/*.1).
+docs: build
+	rm -rf docs/man && mkdir -p docs/man
+	for t in hako nsrun cgctl rootfs capset seccomp console; do HAKO_GEN_MAN=$(CURDIR)/docs/man $(BIN)/$$t; done
+	@ls docs/man | wc -l | xargs echo "docs: man pages:"
 
 install: build
 	install -D -m 0755 $(BIN)/hako $(DESTDIR)$(PREFIX)/bin/hako

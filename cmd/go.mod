@@ -14,6 +14,12 @@ require (
 )
 
 require (
+	github.com/cpuguy83/go-md2man/v2 v2.0.6 // indirect
+	github.com/russross/blackfriday/v2 v2.1.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.4 // indirect
+)
+
+require (
 	github.com/cilium/ebpf v0.22.0 // indirect
 	github.com/containerd/console v1.0.5
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect

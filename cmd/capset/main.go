@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"hako.dev/capset"
+	"hako.dev/cmd/internal/cli"
 )
 
 // Capabilities and credentials are per thread: main's thread sets them and
@@ -28,7 +29,9 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
-	if err := root().Execute(); err != nil {
+	r := root()
+	cli.MaybeGenMan(r)
+	if err := r.Execute(); err != nil {
 		fmt.Fprintf(os.Stderr, "capset: %v\n", err)
 		os.Exit(1)
 	}

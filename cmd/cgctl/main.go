@@ -19,11 +19,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"hako.dev/cgctl"
+	"hako.dev/cmd/internal/cli"
 	"hako.dev/runtime/container"
 )
 
 func main() {
-	if err := root().Execute(); err != nil {
+	r := root()
+	cli.MaybeGenMan(r)
+	if err := r.Execute(); err != nil {
 		fmt.Fprintf(os.Stderr, "cgctl: %v\n", err)
 		os.Exit(1)
 	}

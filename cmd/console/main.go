@@ -17,11 +17,14 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"hako.dev/cmd/internal/cli"
 	"hako.dev/console"
 )
 
 func main() {
-	if err := root().Execute(); err != nil {
+	r := root()
+	cli.MaybeGenMan(r)
+	if err := r.Execute(); err != nil {
 		var ee exitStatus
 		if errors.As(err, &ee) {
 			os.Exit(int(ee))

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"hako.dev/cmd/internal/cli"
 	"hako.dev/runtime/container"
 )
 
@@ -81,6 +82,7 @@ func execute(args []string) int {
 		freezeCmd(g, "pause", "freeze every process of a running container", (*container.Container).Pause),
 		freezeCmd(g, "resume", "thaw a paused container", (*container.Container).Resume),
 	)
+	cli.MaybeGenMan(root)
 	root.SetArgs(longFlags(root, args))
 	err := root.Execute()
 	if err == nil {

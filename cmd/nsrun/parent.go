@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"hako.dev/cmd/internal/cli"
 	"hako.dev/nsenter"
 )
 
@@ -61,6 +62,7 @@ exiting with its status (128+N if killed by signal N).`,
 	f.BoolVar(&o.helpers, "map-helpers", false, "write maps with newuidmap/newgidmap (unprivileged, several ranges)")
 	f.BoolVarP(&o.fork, "fork", "f", false, "run CMD in a forked child even without a new pid namespace (a pid or time namespace always forks)")
 	f.BoolVar(&o.mountProc, "mount-proc", false, "mount a new /proc (needs --new mnt; makes / private first)")
+	cli.MaybeGenMan(cmd)
 	cmd.SetArgs(args)
 	if err := cmd.Execute(); err != nil {
 		var ee exitStatus

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hako.dev/cgctl"
+	"hako.dev/cmd/internal/cli"
 	"hako.dev/rootfs"
 	"hako.dev/runtime/container"
 )
@@ -30,7 +31,9 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
-	if err := root().Execute(); err != nil {
+	r := root()
+	cli.MaybeGenMan(r)
+	if err := r.Execute(); err != nil {
 		fmt.Fprintf(os.Stderr, "rootfs: %v\n", err)
 		os.Exit(1)
 	}

@@ -22,13 +22,16 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"hako.dev/cmd/internal/cli"
 	"hako.dev/seccomp"
 )
 
 func init() { runtime.LockOSThread() } // run: load and exec from one thread
 
 func main() {
-	if err := root().Execute(); err != nil {
+	r := root()
+	cli.MaybeGenMan(r)
+	if err := r.Execute(); err != nil {
 		fmt.Fprintf(os.Stderr, "seccomp: %v\n", err)
 		os.Exit(1)
 	}
