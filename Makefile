@@ -63,9 +63,12 @@ demo: setup build
 	cd $(DEMO) && $(BIN)/hako run hako-demo-$$$$
 
 # Man pages of every tool, from their command trees (docs/man/*.1).
-docs: build
-	rm -rf docs/man && mkdir -p docs/man
-	for t in hako nsrun cgctl rootfs capset seccomp console; do HAKO_GEN_MAN=$(CURDIR)/docs/man $(BIN)/$$t; done
+# The tools are built again with the mangen tag, which carries the
+# generator: the normal binaries stay without it.
+docs:
+	rm -rf docs/man build/mangen && mkdir -p docs/man build/mangen
+	for t in hako nsrun cgctl rootfs capset seccomp console; do \
+		$(GO) build -tags mangen -o build/mangen/$$t hako.dev/cmd/$$t && HAKO_GEN_MAN=$(CURDIR)/docs/man build/mangen/$$t || exit 1; done
 	@ls docs/man | wc -l | xargs echo "docs: man pages:"
 
 install: build

@@ -1,4 +1,5 @@
-// Package cli holds what every hako command-line tool shares.
+//go:build mangen
+
 package cli
 
 import (
@@ -9,8 +10,9 @@ import (
 	"github.com/spf13/cobra/doc"
 )
 
-// GenManEnv, set to a directory, makes a tool write its man pages there
-// (section 1, one per command) and exit: `make docs` runs each tool so. An
+// GenManEnv, set to a directory, makes a tool built with the mangen tag
+// write its man pages there (section 1, one per command) and exit: `make
+// docs` builds and runs each tool so. An
 // environment variable rather than a command: these tools run other
 // programs, whose names must stay free.
 const GenManEnv = "HAKO_GEN_MAN"
