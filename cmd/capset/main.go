@@ -48,7 +48,11 @@ type opts struct {
 func root() *cobra.Command {
 	var o opts
 	r := &cobra.Command{
-		Use:   "capset [flags] -- CMD [ARGS...]",
+		Use: "capset [flags] -- CMD [ARGS...]",
+		Example: `  # a web server that may bind low ports and nothing else, as uid 1000:
+  capset --drop all --keep net_bind_service --user 1000:1000 --no-new-privs -- ./server
+  capset --rlimit NOFILE=1024:2048 -- sh -c 'ulimit -n'
+  capset show $$`,
 		Short: "run CMD with the given capabilities, user and limits",
 		Long: `capset sets the capability sets, credentials, no_new_privs and rlimits of
 its own process, in the order that keeps each step allowed, then execs CMD.

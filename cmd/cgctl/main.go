@@ -52,7 +52,12 @@ func existing(path string) (cgctl.Manager, error) {
 
 func root() *cobra.Command {
 	r := &cobra.Command{
-		Use:           "cgctl",
+		Use: "cgctl",
+		Example: `  cgctl mode                                   # legacy, hybrid or unified
+  cgctl create /demo --memory 64M --pids 32 --cpus 0.5
+  cgctl exec /demo -- sh -c 'cat /proc/self/cgroup'
+  cgctl stats /demo
+  cgctl kill /demo && cgctl delete /demo`,
 		Short:         "manage a cgroup on cgroup v1, v2 and hybrid hosts",
 		SilenceErrors: true,
 		SilenceUsage:  true,

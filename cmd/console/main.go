@@ -40,7 +40,10 @@ func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)
 
 func root() *cobra.Command {
 	r := &cobra.Command{
-		Use:           "console",
+		Use: "console",
+		Example: `  console recv /tmp/web1.sock &
+  hako run -d --console-socket /tmp/web1.sock web1 && fg
+  console run -- sh`,
 		Short:         "receive a container's terminal, or run a command on a new one",
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -42,7 +42,12 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 func execute(args []string) int {
 	g := &globals{}
 	root := &cobra.Command{
-		Use:           "hako",
+		Use: "hako",
+		Example: `  mkdir demo && cd demo && mkdir rootfs && tar -C rootfs -xf busybox.tar
+  hako spec                          # runc's default config.json
+  hako run demo1                     # in the foreground, on this terminal
+  hako create demo2 && hako start demo2 && hako state demo2
+  hako exec demo2 ps && hako kill demo2 KILL && hako delete demo2`,
 		Short:         "hako runs OCI containers",
 		Version:       version,
 		SilenceErrors: true,

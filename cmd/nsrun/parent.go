@@ -35,7 +35,15 @@ type options struct {
 func execute(args []string) int {
 	o := &options{targetNS: map[nsenter.Kind]*bool{}}
 	cmd := &cobra.Command{
-		Use:   "nsrun [flags] -- CMD [ARGS...]",
+		Use: "nsrun [flags] -- CMD [ARGS...]",
+		Example: `  # a shell that is pid 1 of new pid, mount, uts and ipc namespaces, with its own /proc:
+  nsrun --new pid,mnt,uts,ipc --fork --mount-proc -- sh
+  # a shell in every namespace of process 1234:
+  nsrun --target 1234 --all -- sh
+  # root of a new user namespace, as an unprivileged user:
+  nsrun --new user,mnt --map-root -- id
+  # composing with the other step tools:
+  nsrun --new pid,mnt,uts,ipc --fork -- cgctl exec /demo -- rootfs run --config demo/config.json -- /bin/sh`,
 		Short: "run a command in new or existing namespaces",
 		Long: `nsrun creates namespaces (--new), joins existing ones (--join, --target),
 writes user namespace maps, and then runs CMD inside, waiting for it and

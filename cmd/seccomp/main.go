@@ -71,7 +71,10 @@ func load(path string, noNewPrivs bool) (*seccomp.Filter, error) {
 func root() *cobra.Command {
 	var profile string
 	var nnp bool
-	r := &cobra.Command{Use: "seccomp", Short: "compile, inspect and apply OCI seccomp profiles", SilenceErrors: true, SilenceUsage: true}
+	r := &cobra.Command{Use: "seccomp", Short: "compile, inspect and apply OCI seccomp profiles", SilenceErrors: true, SilenceUsage: true,
+		Example: `  seccomp check --profile profile.json mkdir     # what the profile does with mkdir(2)
+  seccomp dump --profile profile.json            # the compiled filter, readable
+  seccomp run --profile profile.json -- sh       # a shell under it`}
 	r.PersistentFlags().StringVarP(&profile, "profile", "p", "", "OCI seccomp profile (JSON), or a config.json holding one")
 	run := &cobra.Command{
 		Use: "run --profile FILE -- CMD [ARGS...]", Short: "run CMD under the profile", Args: cobra.MinimumNArgs(1),
