@@ -96,6 +96,11 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if p.Terminal && o.ConsoleSocket == "" && o.Detach {
 		return 0, -1, errors.New("exec: a terminal for a detached process needs --console-socket")
 	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	phase := phases(log, "exec")
 	joins, err := nsenter.JoinAll(c.rec.Pid)
 	if err != nil {
 		return 0, -1, err
@@ -132,6 +137,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if !o.Detach {
 		catchSignals(sigs) // from the start, forwarded once it runs
 	}
+	phase("checks, namespaces listed, cgroup manager")
 	launched, err := launchSealed(cmd)
 	childSock.Close()
 	if err != nil {
@@ -149,6 +155,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	}
 	// The container's oom_score_adj, not ours (under containerd, the
 	// shim's -998).
+	phase("process launched (sealed binary exec'd, C stage waiting)")
 	pid, err = launched.Enter(&nsenter.Request{Join: joins, OOMScoreAdj: c.rec.Spec.Process.OOMScoreAdj})
 	if err != nil {
 		return 0, -1, fmt.Errorf("enter namespaces: %w", err)
@@ -159,6 +166,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		proc.Wait()
 		return 0, -1, err
 	}
+	phase("rlimits, cgroup joined, namespaces entered")
 	if err := send(parentSock, execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: c.rec.Spec, Process: p,
 		PreserveFDs: o.PreserveFDs, WaitMove: late}); err != nil {
 		return fail(err)
@@ -210,6 +218,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 			return fail(err)
 		}
 	}
+	phase("process set up: Go runtime, credentials, capabilities, seccomp")
 	if o.Started != nil {
 		if err := o.Started(pid); err != nil {
 			return fail(err)
