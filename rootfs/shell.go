@@ -186,7 +186,9 @@ func idString(id *uint32) string {
 	return fmt.Sprint(*id)
 }
 
-// shq quotes s for a POSIX shell when it needs it.
+// ShellQuote quotes s for a POSIX shell when it needs it.
+func ShellQuote(s string) string { return shq(s) }
+
 func shq(s string) string {
 	plain := s != ""
 	for _, r := range s {

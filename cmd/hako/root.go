@@ -82,7 +82,7 @@ func execute(args []string) int {
 	// only, for the clients that pass it.
 	f.StringVar(&g.rootless, "rootless", "auto", "rootless mode: true, false or auto (accepted: hako adapts to its privileges either way)")
 	root.AddCommand(
-		specCmd(g), createCmd(g), startCmd(g), runCmd(g), stateCmd(g), infoCmd(g),
+		specCmd(g), createCmd(g), startCmd(g), runCmd(g), stateCmd(g), infoCmd(g), scriptCmd(g),
 		killCmd(g), deleteCmd(g), listCmd(g), execCmd(g), psCmd(g), updateCmd(g), featuresCmd(g), eventsCmd(g),
 		freezeCmd(g, "pause", "freeze every process of a running container", (*container.Container).Pause),
 		freezeCmd(g, "resume", "thaw a paused container", (*container.Container).Resume),
