@@ -335,3 +335,28 @@ func TestPidsLimitSemantics(t *testing.T) {
 		t.Errorf("nil limit wrote %v", ws)
 	}
 }
+
+// Docker sends 0 for an unset CPU share and block I/O weight: nothing is
+// written (cpu.shares=0 would become 2). Under the BFQ scheduler v1's
+// weight file is blkio.bfq.weight.
+func TestZeroMeansUnsetAndBFQ(t *testing.T) {
+	root := fakeTree(t, Legacy, "/hako/a", "cpu.shares", "blkio.bfq.weight")
+	m, err := New(Config{Root: root, Path: "/hako/a", Mode: Legacy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero, w := uint64(0), uint16(0)
+	if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: &zero}, BlockIO: &specs.LinuxBlockIO{Weight: &w, LeafWeight: &w}}); err != nil {
+		t.Fatalf("Set with zeros: %v", err)
+	}
+	if got := read(t, filepath.Join(root, "cpu,cpuacct/hako/a/cpu.shares")); got != "" {
+		t.Errorf("cpu.shares written with 0: %q", got)
+	}
+	w = 300
+	if err := m.Set(&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: &w}}); err != nil {
+		t.Fatalf("Set weight: %v", err)
+	}
+	if got := read(t, filepath.Join(root, "blkio/hako/a/blkio.bfq.weight")); got != "300" {
+		t.Errorf("blkio.bfq.weight = %q, want 300", got)
+	}
+}

@@ -95,7 +95,8 @@ func cpuWrites(c *specs.LinuxCPU, v2 bool) ([]write, error) {
 		w("cpuset", "cpuset.mems", c.Mems)
 	}
 	if !v2 {
-		if c.Shares != nil {
+		// 0 means unset (Docker sends it so): the kernel would make it 2.
+		if c.Shares != nil && *c.Shares != 0 {
 			w("cpu", "cpu.shares", utoa(*c.Shares))
 		}
 		if c.Period != nil {
@@ -175,10 +176,12 @@ func blkioWrites(b *specs.LinuxBlockIO, v2 bool) ([]write, error) {
 	var ws []write
 	if !v2 {
 		w := func(f, v string) { ws = append(ws, wr("blkio", f, v)) }
-		if b.Weight != nil {
-			w("blkio.weight", utoa(uint64(*b.Weight)))
+		// 0 means unset (Docker sends it so). Under the BFQ I/O scheduler
+		// the weight is blkio.bfq.weight, and there is no leaf weight.
+		if b.Weight != nil && *b.Weight != 0 {
+			ws = append(ws, write{controller: "blkio", file: "blkio.weight", value: utoa(uint64(*b.Weight)), alt: "blkio.bfq.weight"})
 		}
-		if b.LeafWeight != nil {
+		if b.LeafWeight != nil && *b.LeafWeight != 0 {
 			w("blkio.leaf_weight", utoa(uint64(*b.LeafWeight)))
 		}
 		for _, d := range b.WeightDevice {
@@ -250,11 +253,11 @@ func hugetlbWrites(hs []specs.LinuxHugepageLimit, v2 bool) ([]write, error) {
 		// The limit applies to reservations too where the kernel counts
 		// them (5.11+: the .rsvd files), as runc sets both.
 		if v2 {
-			ws = append(ws, write{"hugetlb", "hugetlb." + h.Pagesize + ".max", utoa(h.Limit), false},
-				write{"hugetlb", "hugetlb." + h.Pagesize + ".rsvd.max", utoa(h.Limit), true})
+			ws = append(ws, write{controller: "hugetlb", file: "hugetlb." + h.Pagesize + ".max", value: utoa(h.Limit), optional: false},
+				write{controller: "hugetlb", file: "hugetlb." + h.Pagesize + ".rsvd.max", value: utoa(h.Limit), optional: true})
 		} else {
-			ws = append(ws, write{"hugetlb", "hugetlb." + h.Pagesize + ".limit_in_bytes", utoa(h.Limit), false},
-				write{"hugetlb", "hugetlb." + h.Pagesize + ".rsvd.limit_in_bytes", utoa(h.Limit), true})
+			ws = append(ws, write{controller: "hugetlb", file: "hugetlb." + h.Pagesize + ".limit_in_bytes", value: utoa(h.Limit), optional: false},
+				write{controller: "hugetlb", file: "hugetlb." + h.Pagesize + ".rsvd.limit_in_bytes", value: utoa(h.Limit), optional: true})
 		}
 	}
 	return ws, nil

@@ -19,6 +19,9 @@ type write struct {
 	value      string
 	// optional writes are skipped where the kernel has no such file.
 	optional bool
+	// alt is the file written instead where file does not exist (v1's
+	// blkio.weight is blkio.bfq.weight under the BFQ scheduler).
+	alt string
 }
 
 func wr(controller, file, value string) write {
@@ -73,6 +76,9 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 			enabled[w.controller] = true
 		}
 		err := writeFile(dir, w.file, w.value)
+		if w.alt != "" && errors.Is(err, os.ErrNotExist) {
+			err = writeFile(dir, w.alt, w.value)
+		}
 		if w.optional && errors.Is(err, os.ErrNotExist) {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -252,5 +253,50 @@ func TestInfo(t *testing.T) {
 		if !strings.Contains(text, w) {
 			t.Errorf("info lacks %q:\n%s", w, text)
 		}
+	}
+}
+
+// HOME, when the config's env has none, comes from the container's
+// /etc/passwd (or is "/"), for the init and for an exec, as runc sets it.
+func TestHomeDefault(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("home")
+	bundle := e.bundle([]string{"sh", "-c", "echo HOME=$HOME; exec testinit sleep"}, func(s *specs.Spec) {
+		var env []string
+		for _, v := range s.Process.Env {
+			if !strings.HasPrefix(v, "HOME=") {
+				env = append(env, v)
+			}
+		}
+		s.Process.Env = env
+	})
+	passwd := "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n"
+	if err := os.WriteFile(filepath.Join(bundle, "rootfs/etc/passwd"), []byte(passwd), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := e.tempFile()
+	cmd := exec.Command(hakoBin, "--root", e.root, "run", "-d", "--bundle", bundle, id)
+	cmd.Stdout = out
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"exec", id, "sh", "-c", "echo $HOME"}, "/root\n"},
+		{[]string{"exec", "-u", "1000", id, "sh", "-c", "echo $HOME"}, "/home/app\n"},
+		{[]string{"exec", "-u", "4242", id, "sh", "-c", "echo $HOME"}, "/\n"},
+		{[]string{"exec", "-e", "HOME=/x", id, "sh", "-c", "echo $HOME"}, "/x\n"},
+	} {
+		if got := e.mustHako(tc.args...); got != tc.want {
+			t.Errorf("%v: HOME %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	e.mustHako("kill", id, "KILL")
+	e.waitStatus(id, "stopped")
+	e.mustHako("delete", id)
+	if got := readAll(t, out); !strings.HasPrefix(got, "HOME=/root\n") {
+		t.Errorf("init: %q", got)
 	}
 }

@@ -28,15 +28,20 @@ var DefaultDevices = []specs.LinuxDevice{
 // DefaultDevices and its /dev/pts and /dev/ptmx; a runtime appends them to
 // the config's own rules.
 var DefaultDeviceRules = []specs.LinuxDeviceCgroup{
+	// mknod of any node is allowed (using one is not): as runc, so that an
+	// image's setup can create nodes it then never opens.
+	{Allow: true, Type: "c", Access: "m"},
+	{Allow: true, Type: "b", Access: "m"},
 	{Allow: true, Type: "c", Major: i64(1), Minor: i64(3), Access: "rwm"},
 	{Allow: true, Type: "c", Major: i64(1), Minor: i64(5), Access: "rwm"},
 	{Allow: true, Type: "c", Major: i64(1), Minor: i64(7), Access: "rwm"},
 	{Allow: true, Type: "c", Major: i64(1), Minor: i64(8), Access: "rwm"},
 	{Allow: true, Type: "c", Major: i64(1), Minor: i64(9), Access: "rwm"},
 	{Allow: true, Type: "c", Major: i64(5), Minor: i64(0), Access: "rwm"},
-	{Allow: true, Type: "c", Major: i64(5), Minor: i64(1), Access: "rwm"}, // /dev/console
-	{Allow: true, Type: "c", Major: i64(5), Minor: i64(2), Access: "rwm"}, // /dev/ptmx
-	{Allow: true, Type: "c", Major: i64(136), Access: "rwm"},              // /dev/pts/*
+	{Allow: true, Type: "c", Major: i64(5), Minor: i64(1), Access: "rwm"},    // /dev/console
+	{Allow: true, Type: "c", Major: i64(5), Minor: i64(2), Access: "rwm"},    // /dev/ptmx
+	{Allow: true, Type: "c", Major: i64(136), Access: "rwm"},                 // /dev/pts/*
+	{Allow: true, Type: "c", Major: i64(10), Minor: i64(200), Access: "rwm"}, // /dev/net/tun
 }
 
 // devSymlinks are the links a /dev is expected to have.

@@ -84,6 +84,15 @@ func (r *runner) mount(op Op) error {
 			return err
 		}
 	}
+	// A tmpfs over a directory the image has takes that directory's mode;
+	// over one made here, the tmpfs default (1777), as runc.
+	existed := false
+	if op.Type == "tmpfs" {
+		if f, err := openIn(r.root, op.Target, unix.O_PATH|unix.O_DIRECTORY); err == nil {
+			existed = true
+			f.Close()
+		}
+	}
 	target, err := mkdirIn(r.root, op.Target, 0o755)
 	if err != nil {
 		return err
@@ -100,10 +109,11 @@ func (r *runner) mount(op Op) error {
 		flags &^= unix.MS_RDONLY // filled first, read-only after
 	}
 	data := op.Data
-	if op.Type == "tmpfs" {
-		// A tmpfs root is 1777 unless told otherwise: it takes the mode of
-		// the directory it covers (a world-writable /etc would be an
-		// escalation), and a mode= in the config's data, later, wins.
+	if existed {
+		// A tmpfs root is 1777 unless told otherwise: over an image's
+		// directory it takes that directory's mode (a world-writable /etc
+		// would be an escalation); a mode= in the config's data, later,
+		// wins.
 		var st unix.Stat_t
 		if err := unix.Fstat(int(target.Fd()), &st); err != nil {
 			return &os.PathError{Op: "stat", Path: target.Name(), Err: err}

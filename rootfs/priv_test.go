@@ -57,6 +57,9 @@ func TestPrivMountFlags(t *testing.T) {
 		{"tmpfs sync dirsync", tmpfsAt("/m", "sync", "dirsync"), 0, []mountWant{{at: "/m", has: []string{"super:sync", "super:dirsync"}}}, ""},
 		{"tmpfs nosymfollow", tmpfsAt("/m", "nosymfollow"), 0, []mountWant{{at: "/m", has: []string{"nosymfollow"}}}, ""},
 		{"tmpfs data", tmpfsAt("/m", "size=1m", "mode=700"), 0, []mountWant{{at: "/m", has: []string{"super:size=1024k", "super:mode=700"}}}, ""},
+		// Over a directory made here (the image has no /scratch), the
+		// tmpfs keeps its own default mode, 1777, as with runc.
+		{"tmpfs on a new directory", tmpfsAt("/scratch"), 0, []mountWant{{at: "/scratch", fstype: "tmpfs", not: []string{"super:mode="}}}, ""},
 		{"bind dir ro, destination made as a directory", bindAt(src, "/new/dir", "bind", "ro"), 0,
 			[]mountWant{{at: "/new/dir", has: []string{"ro"}}, {at: "/new/dir/sub", absent: true}}, ""},
 		{"bind file ro nosuid, destination made as a file", bindAt(file, "/etc/conf/hosts", "bind", "ro", "nosuid"), 0,

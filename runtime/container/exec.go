@@ -278,7 +278,8 @@ func execInit() {
 			os.Exit(126)
 		}
 	}
-	if err := unix.CloseRange(uint(3+cfg.PreserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+	if err := closeOnExecFrom(3 + cfg.PreserveFDs); err != nil {
+		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 		os.Exit(126)
 	}
 	if filter != nil {

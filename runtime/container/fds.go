@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -63,4 +64,39 @@ func subCgroup(m cgctl.Manager, sub string) (cgctl.Manager, error) {
 		}
 	}
 	return cgctl.New(cgctl.Config{Path: path, Mode: m.Mode()})
+}
+
+// closeOnExecFrom marks every descriptor from first on close-on-exec, so
+// that none but stdio and the preserved ones reaches the program. It runs
+// under the container's seccomp filter when the config has no
+// no_new_privs (the filter is loaded while CAP_SYS_ADMIN is still held),
+// and such a profile may lack close_range(2): then /proc/self/fd is walked
+// with fcntl(2), as runc does.
+func closeOnExecFrom(first int) error {
+	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	d, derr := os.Open("/proc/self/fd")
+	if derr != nil {
+		return os.NewSyscallError("close_range", err)
+	}
+	names, derr := d.Readdirnames(-1)
+	dirfd := int(d.Fd())
+	if derr != nil {
+		d.Close()
+		return os.NewSyscallError("close_range", err)
+	}
+	for _, n := range names {
+		fd, perr := strconv.Atoi(n)
+		if perr != nil || fd < first || fd == dirfd {
+			continue
+		}
+		// EBADF: the descriptor was the directory's own, or is gone.
+		if _, ferr := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); ferr != nil && ferr != unix.EBADF {
+			d.Close()
+			return os.NewSyscallError("fcntl FD_CLOEXEC", ferr)
+		}
+	}
+	return d.Close()
 }

@@ -268,8 +268,8 @@ func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter) erro
 			return os.NewSyscallError("dup3 preserved fd", err)
 		}
 	}
-	if err := unix.CloseRange(uint(3+cfg.PreserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return os.NewSyscallError("close_range", err)
+	if err := closeOnExecFrom(3 + cfg.PreserveFDs); err != nil {
+		return err
 	}
 	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
 		if err := capset.SetAffinity(0, a.Final); err != nil {
