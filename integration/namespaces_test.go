@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -273,4 +274,71 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// A config that lists no mount namespace shares the host's (the spec's
+// rule for any unlisted kind, what the OCI suite's linux_ns_itype checks):
+// the container's mounts are made on its rootfs in place, it is chroot'ed
+// there, an exec lands in the same root, and delete (or a failed create)
+// leaves no mount behind.
+func TestNoMountNamespace(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("nomntns")
+	bundle := e.bundle([]string{"sh", "-c", "readlink /proc/self/ns/mnt; cat /marker; exec testinit sleep"}, func(s *specs.Spec) {
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != specs.MountNamespace {
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces = ns
+		s.Root.Readonly = false
+	})
+	rootfsDir := filepath.Join(bundle, "rootfs")
+	os.WriteFile(filepath.Join(rootfsDir, "marker"), []byte("inside\n"), 0o644)
+	under := func() []string {
+		b, _ := os.ReadFile("/proc/self/mountinfo")
+		var out []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], rootfsDir+"/") {
+				out = append(out, f[4])
+			}
+		}
+		return out
+	}
+	out := e.tempFile()
+	cmd := exec.Command(hakoBin, "--root", e.root, "run", "-d", "--bundle", bundle, id)
+	cmd.Stdout = out
+	cmd.Stderr = out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run -d: %v: %s", err, readAll(t, out))
+	}
+	self, _ := os.Readlink("/proc/self/ns/mnt")
+	if got := e.mustHako("exec", id, "sh", "-c", "cat /marker; readlink /proc/self/ns/mnt"); got != "inside\n"+self+"\n" {
+		t.Errorf("exec sees %q, want the container's root and the host's mount namespace %s", got, self)
+	}
+	if len(under()) == 0 {
+		t.Error("no mounts under the rootfs while the container runs")
+	}
+	e.mustHako("kill", id, "KILL")
+	e.waitStatus(id, "stopped")
+	e.mustHako("delete", id)
+	if m := under(); len(m) != 0 {
+		t.Errorf("mounts left under the rootfs: %v", m)
+	}
+	if got := readAll(t, out); !strings.HasPrefix(got, self+"\ninside\n") {
+		t.Errorf("init saw %q", got)
+	}
+	// A create that fails after the mounts were made removes them too.
+	bad := e.bundle([]string{"nosuchprogram"}, func(s *specs.Spec) {
+		s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.PIDNamespace}}
+		s.Root.Readonly = false
+	})
+	if r := e.hako("create", "--bundle", bad, e.id("nomntns-bad")); r.code == 0 {
+		t.Fatal("create of a missing program succeeded")
+	}
+	rootfsDir = filepath.Join(bad, "rootfs")
+	if m := under(); len(m) != 0 {
+		t.Errorf("a failed create left mounts: %v", m)
+	}
 }

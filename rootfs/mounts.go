@@ -35,8 +35,10 @@ func (r *runner) do(op Op) error {
 	case OpParentPrivate:
 		return parentPrivate(op.Source)
 	case OpBindRootfs:
-		if err := unix.Mount(op.Source, op.Source, "", op.Flags, ""); err != nil {
-			return &MountError{Op: "bind", Source: op.Source, Target: op.Source, Flags: op.Flags, Err: err}
+		if op.Flags != 0 {
+			if err := unix.Mount(op.Source, op.Source, "", op.Flags, ""); err != nil {
+				return &MountError{Op: "bind", Source: op.Source, Target: op.Source, Flags: op.Flags, Err: err}
+			}
 		}
 		root, err := os.OpenFile(op.Source, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -67,6 +69,8 @@ func (r *runner) do(op Op) error {
 		return PivotRoot(op.Source)
 	case OpMoveRoot:
 		return moveRoot(op.Source)
+	case OpChroot:
+		return chrootRoot(op.Source)
 	case OpReadonlyPath:
 		return readonlyPath(r.root, op.Target)
 	case OpMaskPath:

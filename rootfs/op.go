@@ -47,6 +47,10 @@ const (
 	// OpMoveRoot switches the root to Source with MS_MOVE and chroot(2)
 	// (--no-pivot).
 	OpMoveRoot
+	// OpChroot switches the root to Source with chroot(2) alone: the
+	// container shares the host's mount namespace (its config lists
+	// none), where no mount may be moved or pivoted.
+	OpChroot
 	// OpReadonlyPath binds Target onto itself read-only.
 	OpReadonlyPath
 	// OpMaskPath hides Target: /dev/null over a file, an empty read-only
@@ -58,7 +62,7 @@ var opNames = [...]string{
 	OpRootPropagation: "root-propagation", OpParentPrivate: "parent-private", OpBindRootfs: "bind-rootfs",
 	OpMount: "mount", OpBind: "bind", OpRemount: "remount", OpSetAttr: "setattr", OpPropagate: "propagate",
 	OpMknod: "mknod", OpBindDevice: "bind-device", OpSymlink: "symlink", OpHooks: "hooks",
-	OpPivotRoot: "pivot-root", OpMoveRoot: "move-root", OpReadonlyPath: "readonly-path", OpMaskPath: "mask-path",
+	OpPivotRoot: "pivot-root", OpMoveRoot: "move-root", OpChroot: "chroot", OpReadonlyPath: "readonly-path", OpMaskPath: "mask-path",
 }
 
 func (k OpKind) String() string {

@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -58,6 +62,45 @@ func moveRoot(rootfs string) error {
 	}
 	if err := unix.Chdir("/"); err != nil {
 		return &os.PathError{Op: "chdir", Path: "/", Err: err}
+	}
+	return nil
+}
+
+// chrootRoot is the root switch of a container without a mount namespace
+// of its own: chroot(2) into the rootfs, nothing moved or detached (the
+// mounts are the host's).
+func chrootRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return &os.PathError{Op: "chdir", Path: rootfs, Err: err}
+	}
+	if err := unix.Chroot("."); err != nil {
+		return &os.PathError{Op: "chroot", Path: rootfs, Err: err}
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return &os.PathError{Op: "chdir", Path: "/", Err: err}
+	}
+	return nil
+}
+
+// UnmountUnder detaches every mount below rootfs (not rootfs itself),
+// deepest first: what Prepare left in the host's mount namespace for a
+// container without one of its own, which the runtime removes when the
+// container goes. It reads mountinfo once.
+func UnmountUnder(rootfs string) error {
+	prefix := filepath.Clean(rootfs) + "/"
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(filepath.Clean(rootfs)))
+	if err != nil {
+		return fmt.Errorf("list mounts under %s: %w", rootfs, err)
+	}
+	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i].Mountpoint) > len(mounts[j].Mountpoint) })
+	for _, m := range mounts {
+		if !strings.HasPrefix(m.Mountpoint, prefix) {
+			continue
+		}
+		if err := unix.Unmount(m.Mountpoint, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW); err != nil &&
+			!errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			return &os.PathError{Op: "umount", Path: m.Mountpoint, Err: err}
+		}
 	}
 	return nil
 }

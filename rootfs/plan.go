@@ -28,6 +28,14 @@ func Plan(c Config) ([]Op, error) {
 		o.Mount = -1
 		ops = append(ops, o)
 	}
+	// Without a mount namespace of its own the container shares the
+	// host's: no propagation change, no bind of the rootfs, no pivot —
+	// its mounts go on the rootfs where it is, and a chroot(2) switches
+	// the root (as runc does; the runtime unmounts them at delete).
+	ownNS := hasNamespace(s, specs.MountNamespace)
+	if !ownNS && s.Root.Readonly {
+		return nil, errors.New("plan rootfs: root.readonly needs a mount namespace of the container's own")
+	}
 	// Stop mount events flowing back to the host: every mount below would
 	// otherwise propagate into the host's namespace wherever "/" is shared.
 	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
@@ -38,8 +46,12 @@ func Plan(c Config) ([]Op, error) {
 		}
 		prop = p
 	}
-	add(Op{Kind: OpRootPropagation, Target: "/", Flags: prop})
-	if prop != unix.MS_SLAVE|unix.MS_REC && prop != unix.MS_PRIVATE|unix.MS_REC {
+	if !ownNS {
+		add(Op{Kind: OpBindRootfs, Source: c.Rootfs, Target: "/"}) // opened, not bound
+	} else {
+		add(Op{Kind: OpRootPropagation, Target: "/", Flags: prop})
+	}
+	if ownNS && prop != unix.MS_SLAVE|unix.MS_REC && prop != unix.MS_PRIVATE|unix.MS_REC {
 		// Unless every mount is now a slave or private, the mount holding
 		// the rootfs may still be shared (a systemd host's are): the
 		// rootfs bind and every mount under it would propagate to the
@@ -47,7 +59,9 @@ func Plan(c Config) ([]Op, error) {
 		// could not be bound at all. It goes private, as runc does.
 		add(Op{Kind: OpParentPrivate, Source: c.Rootfs})
 	}
-	add(Op{Kind: OpBindRootfs, Source: c.Rootfs, Target: "/", Flags: unix.MS_BIND | unix.MS_REC})
+	if ownNS {
+		add(Op{Kind: OpBindRootfs, Source: c.Rootfs, Target: "/", Flags: unix.MS_BIND | unix.MS_REC})
+	}
 
 	devMounted := false
 	for i, m := range s.Mounts {
@@ -71,12 +85,15 @@ func Plan(c Config) ([]Op, error) {
 	if c.BeforePivot != nil {
 		add(Op{Kind: OpHooks})
 	}
-	if c.NoPivot {
+	switch {
+	case !ownNS:
+		add(Op{Kind: OpChroot, Source: c.Rootfs, Target: "/"})
+	case c.NoPivot:
 		add(Op{Kind: OpMoveRoot, Source: c.Rootfs, Target: "/"})
-	} else {
+	default:
 		add(Op{Kind: OpPivotRoot, Source: c.Rootfs, Target: "/"})
 	}
-	if s.Linux != nil && s.Linux.RootfsPropagation != "" {
+	if ownNS && s.Linux != nil && s.Linux.RootfsPropagation != "" {
 		// The config's propagation is the container root's (the spec: "the
 		// rootfs mount belongs to a new peer group", ...): the new "/" is
 		// another mount than the host's "/" it was first applied to. Only

@@ -30,7 +30,8 @@ func mountLines(t *testing.T, c Config) []string {
 }
 
 func baseSpec(mounts ...specs.Mount) *specs.Spec {
-	return &specs.Spec{Root: &specs.Root{Path: "rootfs"}, Mounts: mounts, Linux: &specs.Linux{}}
+	return &specs.Spec{Root: &specs.Root{Path: "rootfs"}, Mounts: mounts,
+		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}}}}
 }
 
 func TestPlanMounts(t *testing.T) {
@@ -96,7 +97,7 @@ func TestPlanMounts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := baseSpec(tc.m)
-			s.Linux.Namespaces = tc.ns
+			s.Linux.Namespaces = append(s.Linux.Namespaces, tc.ns...)
 			got := mountLines(t, Config{Spec: s, Rootfs: "/r", Bundle: "/b", Cgroups: tc.cgroups})
 			if tc.want == nil {
 				return
@@ -202,7 +203,7 @@ func TestPlanDev(t *testing.T) {
 		}
 	}
 	// In a user namespace, nodes are the host's, bound.
-	s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.UserNamespace}}
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 	ops, _ = Plan(Config{Spec: s, Rootfs: "/r"})
 	if all := Shell(ops); !contains(all, "touch /r/dev/fuse && mount --bind /dev/fuse /r/dev/fuse") {
 		t.Errorf("user namespace: no bind of /dev/fuse:\n%s", strings.Join(all, "\n"))
@@ -226,6 +227,7 @@ func TestPlanErrors(t *testing.T) {
 		{"no root", Config{Spec: &specs.Spec{}, Rootfs: "/r"}, "config has no root"},
 		{"relative rootfs", Config{Spec: baseSpec(), Rootfs: "r"}, "not an absolute path"},
 		{"bad rootfsPropagation", Config{Spec: &specs.Spec{Root: &specs.Root{}, Linux: &specs.Linux{RootfsPropagation: "sideways"}}, Rootfs: "/r"}, `unknown rootfsPropagation "sideways"`},
+		{"read-only root without a mount namespace", Config{Spec: &specs.Spec{Root: &specs.Root{Readonly: true}, Linux: &specs.Linux{}}, Rootfs: "/r"}, "root.readonly needs a mount namespace"},
 		{"mappings without idmap", Config{Spec: baseSpec(specs.Mount{Destination: "/h", Type: "bind", Source: "/h", Options: []string{"bind"},
 			UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}), Rootfs: "/r"}, "mount 0 (bind on /h): uidMappings and gidMappings need the idmap or ridmap option"},
 		{"idmap on a tmpfs", Config{Spec: baseSpec(specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"idmap"}}), Rootfs: "/r"}, "idmap and ridmap need a bind mount"},
@@ -253,4 +255,27 @@ func contains(lines []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Without a mount namespace the container shares the host's: its mounts
+// go on the rootfs in place, no propagation is changed, nothing is bound
+// or pivoted, chroot switches the root.
+func TestPlanNoMountNamespace(t *testing.T) {
+	s := &specs.Spec{Root: &specs.Root{Path: "rootfs"}, Linux: &specs.Linux{MaskedPaths: []string{"/proc/kcore"}},
+		Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}}}
+	ops, err := Plan(Config{Spec: s, Rootfs: "/r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, op := range ops {
+		kinds = append(kinds, op.Kind.String())
+	}
+	want := []string{"bind-rootfs", "mount", "chroot", "mask-path"}
+	if !reflect.DeepEqual(kinds, want) || ops[0].Flags != 0 {
+		t.Errorf("steps %v (first flags %#x), want %v", kinds, ops[0].Flags, want)
+	}
+	if lines := Shell(ops); lines[2] != "cd /r && chroot . /bin/sh" {
+		t.Errorf("shell: %q", lines)
+	}
 }

@@ -107,7 +107,7 @@ func Finish(c Config) error {
 // the propagation step right after it: the last of Prepare's.
 func rootSwitch(ops []Op) int {
 	for i, op := range ops {
-		if op.Kind == OpPivotRoot || op.Kind == OpMoveRoot {
+		if op.Kind == OpPivotRoot || op.Kind == OpMoveRoot || op.Kind == OpChroot {
 			if i+1 < len(ops) && ops[i+1].Kind == OpRootPropagation {
 				return i + 1
 			}

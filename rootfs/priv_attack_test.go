@@ -54,7 +54,7 @@ func TestPrivSymlinkEscape(t *testing.T) {
 			bindAt(vol, "/data2", "bind"), bindAt(filepath.Join(root, "etc/hostname"), "/run/secret", "bind", "ro"))
 		// No masked or read-only paths: Finish refuses a /proc that is
 		// a link (it needs /proc/self/fd to be procfs).
-		s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace}}
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.PIDNamespace}, specs.LinuxNamespace{Type: specs.NetworkNamespace})
 		res := runPriv(t, job{Rootfs: root, Spec: s, Clone: unix.CLONE_NEWPID | unix.CLONE_NEWNET, Stat: []string{"/dev/null"}})
 		mustPrepare(t, res)
 		for _, d := range []string{hd, hv, hv2, hf} {
@@ -78,7 +78,7 @@ func TestPrivSymlinkEscape(t *testing.T) {
 			h := hostDir(t)
 			root := newRootfs(t, entry{path: tc.entry, data: "->" + climb + h})
 			s := newSpec(specs.Mount{Destination: "/" + tc.entry, Type: tc.typ, Source: tc.typ})
-			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.NetworkNamespace}}
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
 			res := runPriv(t, job{Rootfs: root, Spec: s, Clone: unix.CLONE_NEWNET})
 			if res.Prepare == nil || !strings.Contains(res.Prepare.Text, "the destination is a symlink in the rootfs") {
 				t.Errorf("Prepare: %+v", res.Prepare)

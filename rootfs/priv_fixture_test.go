@@ -142,7 +142,8 @@ func newRootfs(t *testing.T, entries ...entry) string {
 }
 
 func newSpec(mounts ...specs.Mount) *specs.Spec {
-	return &specs.Spec{Root: &specs.Root{Path: "rootfs"}, Mounts: mounts, Linux: &specs.Linux{}}
+	return &specs.Spec{Root: &specs.Root{Path: "rootfs"}, Mounts: mounts,
+		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}}}}
 }
 
 func tmpfsAt(dest string, opts ...string) specs.Mount {

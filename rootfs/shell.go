@@ -27,6 +27,9 @@ func Shell(ops []Op) []string {
 		case OpBindRootfs:
 			rootfs = op.Source
 			line = fmt.Sprintf("mount --rbind %s %s", shq(op.Source), shq(op.Source))
+			if op.Flags == 0 {
+				line = "# no mount namespace of its own: the mounts below are the host's"
+			}
 		case OpMount:
 			line = "mount -t " + shq(op.Type)
 			if o := optString(op.Flags, 0, op.Data); o != "" {
@@ -72,6 +75,9 @@ func Shell(ops []Op) []string {
 			line = "# prestart, createRuntime and createContainer hooks run here"
 		case OpPivotRoot:
 			line = fmt.Sprintf("cd %s && pivot_root . . && mount --make-rslave . && umount -l . && cd /", shq(op.Source))
+			rootfs = ""
+		case OpChroot:
+			line = fmt.Sprintf("cd %s && chroot . /bin/sh", shq(op.Source))
 			rootfs = ""
 		case OpMoveRoot:
 			line = fmt.Sprintf("cd %s && mount --move . / && chroot . /bin/sh  # --no-pivot", shq(op.Source))

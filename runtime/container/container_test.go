@@ -67,7 +67,7 @@ func TestValidate(t *testing.T) {
 		{"relative_cwd", func(s *specs.Spec) { s.Process.Cwd = "tmp" }, "is not absolute"},
 		{"no_root", func(s *specs.Spec) { s.Root = nil }, "root.path is required"},
 		{"no_linux", func(s *specs.Spec) { s.Linux = nil }, "linux section is required"},
-		{"no_mount_ns", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:4] }, "mount namespace is required"},
+		{"no_mount_ns_readonly_root", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:4]; s.Root.Readonly = true }, "root.readonly needs a mount namespace"},
 		{"unknown_ns", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
 		}, `unknown namespace type "bogus"`},

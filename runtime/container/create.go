@@ -177,9 +177,13 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	c = &Container{root: root, rec: record{
 		ID: id, Bundle: bundle, Rootfs: rootfsPath, Created: time.Now().UTC(), Annotations: spec.Annotations,
 		CgroupPath: cgPath, Owner: owner(), Creator: os.Getpid(), CreatorStart: self,
+		HostMounts: !hasNS(spec, specs.MountNamespace),
 	}}
 	if err := c.save(); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
+	}
+	if c.rec.HostMounts {
+		u.add(func() { rootfs.UnmountUnder(rootfsPath) })
 	}
 
 	mgr, err := cgctl.New(cgctl.Config{Path: cgPath})

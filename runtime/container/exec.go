@@ -59,6 +59,10 @@ type execConfig struct {
 	// WaitMove: wait for OK after READY, while the parent moves us into
 	// the (frozen) cgroup.
 	WaitMove bool `json:"waitMove,omitempty"`
+	// Chroot is the init's root (/proc/PID/root) for a container that
+	// shares the host's mount namespace: joining namespaces does not get
+	// there.
+	Chroot string `json:"chroot,omitempty"`
 }
 
 // execInitValue is InitEnv's value for an exec (vs "1" for a create).
@@ -168,7 +172,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	}
 	phase("rlimits, cgroup joined, namespaces entered")
 	if err := send(parentSock, execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: c.rec.Spec, Process: p,
-		PreserveFDs: o.PreserveFDs, WaitMove: late}); err != nil {
+		PreserveFDs: o.PreserveFDs, WaitMove: late, Chroot: c.chrootFor()}); err != nil {
 		return fail(err)
 	}
 	var msg syncMsg
@@ -298,6 +302,14 @@ func execInit() {
 
 func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) {
 	p := cfg.Process
+	if cfg.Chroot != "" {
+		if err := unix.Chroot(cfg.Chroot); err != nil {
+			return "", nil, &os.PathError{Op: "chroot", Path: cfg.Chroot, Err: err}
+		}
+		if err := unix.Chdir("/"); err != nil {
+			return "", nil, err
+		}
+	}
 	var fds []int
 	if p.Terminal {
 		master, err := setupTerminal(p, false)
@@ -316,4 +328,13 @@ func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) 
 		return "", nil, err
 	}
 	return path, filter, send(sock, syncMsg{Type: msgReady}, fds...)
+}
+
+// chrootFor is where an exec's process must chroot: the init's root, when
+// the container shares the host's mount namespace.
+func (c *Container) chrootFor() string {
+	if !c.rec.HostMounts {
+		return ""
+	}
+	return fmt.Sprintf("/proc/%d/root", c.rec.Pid)
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"hako.dev/cgctl"
+	"hako.dev/rootfs"
 )
 
 // Kill sends sig to the container's init through a verified pidfd (never
@@ -195,6 +196,11 @@ func (c *Container) destroy() error {
 	}
 	if err := mgr.Destroy(); err != nil {
 		return err
+	}
+	if c.rec.HostMounts {
+		if err := rootfs.UnmountUnder(c.rec.Rootfs); err != nil {
+			return err
+		}
 	}
 	return os.RemoveAll(c.dir())
 }

@@ -72,7 +72,6 @@ func validate(s *specs.Spec) error {
 	if err := unsupported(s); err != nil {
 		return err
 	}
-	mnt := false
 	seen := map[specs.LinuxNamespaceType]bool{}
 	for _, ns := range s.Linux.Namespaces {
 		if _, ok := nsKinds[ns.Type]; !ok {
@@ -82,13 +81,10 @@ func validate(s *specs.Spec) error {
 			return fmt.Errorf("config: namespace %q listed twice", ns.Type)
 		}
 		seen[ns.Type] = true
-		if ns.Type == specs.MountNamespace {
-			mnt = true
-		}
 	}
-	if !mnt {
-		return errors.New("config: a mount namespace is required to set up the root filesystem")
-	}
+	// No mount namespace listed: the container shares the host's (the
+	// spec's rule), its mounts made on the rootfs in place and removed at
+	// delete (rootfs.UnmountUnder).
 	newUser := newNS(s, specs.UserNamespace)
 	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !newUser {
 		return errors.New("config: uidMappings/gidMappings need a new user namespace (a joined one has its maps)")

@@ -70,6 +70,10 @@ type record struct {
 	// NoNewKeyring: create kept the caller's session keyring, and so do
 	// the container's execs.
 	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
+	// HostMounts: the container shares the host's mount namespace, its
+	// mounts are under Rootfs there, for delete to remove. In the first
+	// record already: a create that dies half-way may have made some.
+	HostMounts bool `json:"hostMounts,omitempty"`
 }
 
 const (
