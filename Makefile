@@ -34,7 +34,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/testinit hako.dev/integration/testinit
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/mkbundle hako.dev/integration/cmd/mkbundle
 
-test: setup verify test-unit test-v2 test-integration
+test: setup verify test-unit test-v2 test-integration test-oci
 
 verify lint:
 	hack/verify.sh
@@ -55,6 +55,12 @@ test-integration: build
 
 bench: setup build
 	hack/bench.sh
+
+# The OCI runtime-tools validation suite against bin/hako and runc, side
+# by side (hack/oci-validation.sh; TEST=name runs one).
+.PHONY: test-oci
+test-oci: setup build
+	hack/oci-validation.sh $(TEST)
 
 demo: setup build
 	rm -rf $(DEMO)
