@@ -15,6 +15,7 @@ import (
 
 func specCmd(_ *globals) *cobra.Command {
 	var bundle string
+	var rootless bool
 	cmd := &cobra.Command{
 		Use:   "spec",
 		Short: "write a default config.json (runc's) into the bundle",
@@ -26,7 +27,11 @@ func specCmd(_ *globals) *cobra.Command {
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("spec: %w", err)
 			}
-			b, err := json.MarshalIndent(container.Example(), "", "\t")
+			spec := container.Example()
+			if rootless {
+				container.ToRootless(spec, uint32(os.Geteuid()), uint32(os.Getegid()))
+			}
+			b, err := json.MarshalIndent(spec, "", "\t")
 			if err != nil {
 				return err
 			}
@@ -37,5 +42,6 @@ func specCmd(_ *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&bundle, "bundle", "b", ".", "bundle directory to write config.json into")
+	cmd.Flags().BoolVar(&rootless, "rootless", false, "a config for an unprivileged user: a user namespace mapping you to root, no network namespace, no cgroup limits")
 	return cmd
 }

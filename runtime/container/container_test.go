@@ -203,3 +203,58 @@ func TestResourcesAppendsDefaultDeviceRules(t *testing.T) {
 		t.Error("resources() changed the spec's own rules")
 	}
 }
+
+func TestToRootless(t *testing.T) {
+	s := Example()
+	ToRootless(s, 1000, 1001)
+	kinds := map[specs.LinuxNamespaceType]bool{}
+	for _, n := range s.Linux.Namespaces {
+		kinds[n.Type] = true
+	}
+	if !kinds[specs.UserNamespace] || kinds[specs.NetworkNamespace] || !kinds[specs.MountNamespace] {
+		t.Errorf("namespaces %+v", s.Linux.Namespaces)
+	}
+	if m := s.Linux.UIDMappings; len(m) != 1 || m[0].HostID != 1000 || m[0].ContainerID != 0 || s.Linux.GIDMappings[0].HostID != 1001 {
+		t.Errorf("maps %+v %+v", s.Linux.UIDMappings, s.Linux.GIDMappings)
+	}
+	for _, m := range s.Mounts {
+		if m.Destination == "/sys" && (m.Source != "/sys" || m.Options[0] != "rbind") {
+			t.Errorf("/sys: %+v", m)
+		}
+		for _, o := range m.Options {
+			if strings.HasPrefix(o, "gid=") || strings.HasPrefix(o, "uid=") {
+				t.Errorf("%s keeps %s", m.Destination, o)
+			}
+		}
+	}
+	if s.Linux.Resources != nil {
+		t.Error("cgroup limits kept")
+	}
+	if err := validate(s); err != nil {
+		t.Errorf("the rootless config is refused: %v", err)
+	}
+}
+
+// runc's default device rules: the default nodes, and mknod of any node.
+func TestDefaultDeviceRules(t *testing.T) {
+	r := resources(Example())
+	has := func(typ string, major, minor int64, access string) bool {
+		for _, d := range r.Devices {
+			if d.Allow && d.Type == typ && d.Access == access &&
+				((d.Major == nil && major < 0) || (d.Major != nil && *d.Major == major)) &&
+				((d.Minor == nil && minor < 0) || (d.Minor != nil && *d.Minor == minor)) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, w := range []struct {
+		typ          string
+		major, minor int64
+		access       string
+	}{{"c", -1, -1, "m"}, {"b", -1, -1, "m"}, {"c", 1, 3, "rwm"}, {"c", 136, -1, "rwm"}, {"c", 10, 200, "rwm"}, {"c", 5, 2, "rwm"}} {
+		if !has(w.typ, w.major, w.minor, w.access) {
+			t.Errorf("no rule %+v in %+v", w, r.Devices)
+		}
+	}
+}

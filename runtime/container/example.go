@@ -1,6 +1,11 @@
 package container
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 // Example is the config `hako spec` writes: runc's default, so that
 // `hako spec && hako run id` behaves as `runc spec && runc run id` does.
@@ -46,4 +51,37 @@ func Example() *specs.Spec {
 			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
 		},
 	}
+}
+
+// ToRootless adapts a config for a user without privileges (`hako spec
+// --rootless`, as runc's): a user namespace mapping the caller's uid and
+// gid to root, no network namespace (one owned by nobody else would be
+// empty), the host's /sys bound (a new sysfs needs the network namespace's
+// owner), no uid= or gid= mount options (ids outside the one mapping), and
+// no cgroup limits (an unprivileged user may not set them).
+func ToRootless(s *specs.Spec, uid, gid uint32) {
+	var ns []specs.LinuxNamespace
+	for _, n := range s.Linux.Namespaces {
+		if n.Type != specs.NetworkNamespace && n.Type != specs.UserNamespace {
+			ns = append(ns, n)
+		}
+	}
+	s.Linux.Namespaces = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uid, Size: 1}}
+	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: gid, Size: 1}}
+	for i, m := range s.Mounts {
+		if filepath.Clean(m.Destination) == "/sys" {
+			s.Mounts[i] = specs.Mount{Destination: "/sys", Type: "none", Source: "/sys",
+				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+			continue
+		}
+		var opts []string
+		for _, o := range m.Options {
+			if !strings.HasPrefix(o, "uid=") && !strings.HasPrefix(o, "gid=") {
+				opts = append(opts, o)
+			}
+		}
+		s.Mounts[i].Options = opts
+	}
+	s.Linux.Resources = nil
 }
