@@ -15,7 +15,9 @@
 // an older kernel: the program loaded is libseccomp's behind a short prefix,
 // with seccomp(2) directly.
 //
-// Not yet: SCMP_ACT_NOTIFY listeners (refused with an error).
+// A profile with SCMP_ACT_NOTIFY rules gets a listener: Load returns its
+// descriptor, and SendListener hands it, with the container's state, to
+// the profile's listenerPath (seccomp_unotify(2)).
 //
 // Built without cgo, Compile reports that libseccomp is missing.
 package seccomp
