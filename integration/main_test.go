@@ -51,6 +51,8 @@ func run(m *testing.M) int {
 			{"hako.dev/cmd/nsrun", "nsrun", "1"},
 			{"hako.dev/cmd/cgctl", "cgctl", "0"},
 			{"hako.dev/cmd/capset", "capset", "0"},
+			{"hako.dev/cmd/rootfs", "rootfs", "0"},
+			{"hako.dev/cmd/console", "console", "0"},
 			{"hako.dev/cmd/seccomp", "seccomp", "1"},
 			{"./testinit", "testinit", "0"}, // static: runs inside containers
 		} {

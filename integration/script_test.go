@@ -94,3 +94,16 @@ func normProbe(out string) string {
 	sort.Strings(mounts)
 	return strings.Join(append(keep, mounts...), "\n")
 }
+
+// Every tool offers shell completion (cobra's) for bash, zsh and fish.
+func TestCompletion(t *testing.T) {
+	dir := filepath.Dir(hakoBin)
+	for _, tool := range []string{"hako", "nsrun", "cgctl", "rootfs", "capset", "seccomp", "console"} {
+		for _, sh := range []string{"bash", "zsh", "fish"} {
+			out, err := exec.Command(filepath.Join(dir, tool), "completion", sh).Output()
+			if err != nil || !strings.Contains(string(out), tool) {
+				t.Errorf("%s completion %s: %v (%d bytes)", tool, sh, err, len(out))
+			}
+		}
+	}
+}
