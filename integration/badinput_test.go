@@ -59,8 +59,11 @@ func TestBadInput(t *testing.T) {
 	noCmd := e.bundle([]string{"nosuchcmd"}, nil)
 	noAbsCmd := e.bundle([]string{"/bin/nosuchcmd"}, nil)
 	noRootfs := e.bundle(nil, func(s *specs.Spec) { s.Root.Path = "missing" })
+	// Without a mount namespace the container shares the host's, where
+	// its root cannot be made read-only.
 	noMntNS := e.bundle(nil, func(s *specs.Spec) {
-		s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.PIDNamespace}}
+		s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.UTSNamespace}}
+		s.Root.Readonly = true
 	})
 	badMount := e.bundle(nil, func(s *specs.Spec) {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: "/nonexistent/volume", Options: []string{"bind"}})
@@ -93,8 +96,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"parse ", "line 1, column", "cannot unmarshal string"}},
 		{"missing_rootfs", []string{"create", "--bundle", noRootfs, e.id("d")},
 			[]string{"create " + e.id("d"), "rootfs " + noRootfs + "/missing: no such file or directory"}},
-		{"no_mount_namespace", []string{"create", "--bundle", noMntNS, e.id("e")},
-			[]string{"mount namespace is required"}},
+		{"readonly_root_without_mount_namespace", []string{"create", "--bundle", noMntNS, e.id("e")},
+			[]string{"root.readonly needs a mount namespace"}},
 		{"executable_not_found", []string{"create", "--bundle", noCmd, e.id("f")},
 			[]string{"create " + e.id("f"), `exec: "nosuchcmd": executable file not found in $PATH`}},
 		{"absolute_executable_missing", []string{"create", "--bundle", noAbsCmd, e.id("f2")},
