@@ -106,6 +106,10 @@ for rt in "${runtimes[@]}"; do
 		[ -r "$f" ] && echo -e "init charged to cgroup (MB)\t$rt\t$(echo "scale=2; $(cat "$f")/1048576" | bc)" >>"$work/table"
 	done
 	"$p" --root "$r" delete -f m-$rt
+	# The peak RSS of run's whole process tree (GNU time: the largest of
+	# the runtime and the processes it waited for).
+	kb=$(/usr/bin/time -f %M "$p" --root "$r" run --bundle "$(bundle t-$rt true)" t-$rt 2>&1 >/dev/null | tail -1)
+	echo -e "run peak RSS (MB)\t$rt\t$(echo "scale=2; $kb/1024" | bc)" >>"$work/table"
 	echo -e "binary (MB)\t$rt\t$(echo "scale=2; $(stat -L -c %s "$p")/1048576" | bc)" >>"$work/table"
 done
 
