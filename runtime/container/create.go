@@ -224,7 +224,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	// by then it is in its cgroups, so a new cgroup namespace is rooted
 	// at them.
 	phase("checks, state dir, cgroup manager, exec fifo")
-	launched, err := launchSealed(initCommand(o, spec.Process.Terminal, childSock, fifoFile))
+	launched, err := launchSealed(initCommand(o, spec.Process.Terminal, childSock, fifoFile), root)
 	childSock.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)

@@ -142,7 +142,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		catchSignals(sigs) // from the start, forwarded once it runs
 	}
 	phase("checks, namespaces listed, cgroup manager")
-	launched, err := launchSealed(cmd)
+	launched, err := launchSealed(cmd, c.root)
 	childSock.Close()
 	if err != nil {
 		return 0, -1, fmt.Errorf("start exec process: %w", err)

@@ -28,9 +28,9 @@ import (
 // launchSealed is nsenter.Launch of cmd (whose Path is /proc/self/exe)
 // with the binary sealed: the child executes it through the sealed
 // descriptor, which is closed here once the child's execve is over.
-func launchSealed(cmd *exec.Cmd) (*nsenter.Launched, error) {
+func launchSealed(cmd *exec.Cmd, root string) (*nsenter.Launched, error) {
 	files := 3 + len(cmd.ExtraFiles) + 1 // and nsenter's socket
-	exe, err := sealSelf(2*files + 8)
+	exe, err := sealSelf(2*files+8, filepath.Join(root, emptyDir))
 	if err != nil {
 		return nil, err
 	}
@@ -48,12 +48,12 @@ type sealedExe struct {
 // overlay (or copies it into a sealed memfd), at a descriptor number
 // above min: the child's descriptor shuffling (up to twice its number of
 // files) must not land on it before its execve.
-func sealSelf(min int) (*sealedExe, error) {
+func sealSelf(min int, empty string) (*sealedExe, error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return nil, err
 	}
-	fd, err := overlayExe(exe)
+	fd, err := overlayExe(exe, empty)
 	if err != nil {
 		if fd, err = memfdExe(exe); err != nil {
 			return nil, fmt.Errorf("seal %s: %w", exe, err)
@@ -73,22 +73,45 @@ func (s *sealedExe) path() string { return "/proc/self/fd/" + strconv.Itoa(int(s
 
 func (s *sealedExe) close() { s.f.Close() }
 
+// emptyDir, under the state root, is the empty directory that serves as
+// the sealing overlay's second layer (overlayfs needs two without an
+// upper one). Nothing is ever written there.
+const emptyDir = ".empty"
+
 // overlayExe opens the binary through an overlayfs whose layers are its
-// directory and an empty tmpfs (overlayfs needs two without an upper
-// layer), both mounts detached: nothing appears in any mount table.
-func overlayExe(exe string) (int, error) {
+// directory and the empty directory empty (made if missing; an empty
+// tmpfs where that fails), the mount detached: nothing appears in any
+// mount table. One mount, not two: tearing a detached mount down waits for
+// an RCU grace period, which older kernels make long.
+func overlayExe(exe, empty string) (int, error) {
 	dir, name := filepath.Split(exe)
 	if strings.ContainsAny(dir, ":,\\") {
 		return -1, errors.New("directory name unusable as an overlayfs layer")
 	}
-	empty, err := detachedMount("tmpfs", nil)
-	if err != nil {
-		return -1, err
+	fd, err := -1, errors.New("no empty directory")
+	if !strings.ContainsAny(empty, ":,\\") {
+		if merr := os.Mkdir(empty, 0o700); merr == nil || errors.Is(merr, os.ErrExist) {
+			fd, err = overlayOpen(dir, empty, name)
+		}
 	}
-	defer unix.Close(empty)
-	lower := strings.TrimSuffix(dir, "/") + ":/proc/self/fd/" + strconv.Itoa(empty)
+	if err != nil {
+		// Overlapping the binary's directory (or not makeable): an empty
+		// tmpfs, attached nowhere, instead.
+		t, terr := detachedMount("tmpfs", nil)
+		if terr != nil {
+			return -1, terr
+		}
+		defer unix.Close(t)
+		fd, err = overlayOpen(dir, "/proc/self/fd/"+strconv.Itoa(t), name)
+	}
+	return fd, err
+}
+
+// overlayOpen opens name through a read-only overlay of dir over second.
+func overlayOpen(dir, second, name string) (int, error) {
+	lower := strings.TrimSuffix(dir, "/") + ":" + second
 	if dir == "/" {
-		lower = "/:/proc/self/fd/" + strconv.Itoa(empty)
+		lower = "/:" + second
 	}
 	mnt, err := detachedMount("overlay", map[string]string{"lowerdir": lower})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -39,7 +40,14 @@ func TestSealedExe(t *testing.T) {
 		open func(string) (int, error)
 		errs []error
 	}{
-		{"overlay", overlayExe, []error{unix.EROFS}},
+		{"overlay", func(exe string) (int, error) { return overlayExe(exe, filepath.Join(t.TempDir(), "empty")) }, []error{unix.EROFS}},
+		// An empty directory inside the binary's own overlaps it: the
+		// fallback layer, a detached tmpfs, serves.
+		{"overlay, overlapping empty directory", func(exe string) (int, error) {
+			d := filepath.Join(filepath.Dir(exe), "empty-overlap")
+			defer os.Remove(d)
+			return overlayExe(exe, d)
+		}, []error{unix.EROFS}},
 		{"memfd", memfdExe, []error{unix.EPERM}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,8 +90,9 @@ func TestSealedExe(t *testing.T) {
 
 func BenchmarkSealOverlay(b *testing.B) {
 	exe, _ := os.Readlink("/proc/self/exe")
+	empty := filepath.Join(b.TempDir(), "empty")
 	for i := 0; i < b.N; i++ {
-		fd, err := overlayExe(exe)
+		fd, err := overlayExe(exe, empty)
 		if err != nil {
 			b.Skip(err)
 		}
