@@ -219,6 +219,21 @@ func TestNsrunFastPathMatchesGo(t *testing.T) {
 		t.Fatal("unshare's child did not appear")
 	}
 	defer unix.Kill(atoi(t, sleeper), unix.SIGKILL)
+	// The C reader did run: without a fork, the program is nsrun's own
+	// process, exec'd in place, where the Go path starts it as a child.
+	for _, tc := range []struct {
+		extra []string
+		same  bool
+	}{{nil, true}, {[]string{"--setgroups", "allow"}, false}} {
+		cmd := exec.Command(nsrunBin, append(tc.extra, "--new", "uts", "--", "sh", "-c", "echo $$")...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if same := strings.TrimSpace(string(out)) == strconv.Itoa(cmd.Process.Pid); same != tc.same {
+			t.Errorf("nsrun %v: the program is nsrun's own process: %v, want %v", tc.extra, same, tc.same)
+		}
+	}
 	probe := "echo pid=$$; for n in ipc mnt net pid uts cgroup; do echo $n=$(readlink /proc/self/ns/$n); done; exit 5"
 	for _, args := range [][]string{
 		{"--new", "pid,mnt,uts,ipc", "--fork", "--mount-proc"},

@@ -4,11 +4,26 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+// fileOrNil: stdio the direct path can hand over as they are (anything
+// else needs os/exec's copying goroutines, which its Release would leak).
+func fileOrNil(v any) bool {
+	switch f := v.(type) {
+	case nil:
+		return true
+	case *os.File:
+		return f != nil
+	}
+	return false
+}
 
 // direct tells whether r can skip the pre-init stage: it only creates
 // namespaces that clone(2) itself can create, with id maps os/exec writes,
@@ -41,7 +56,7 @@ func startDirect(cmd *exec.Cmd, r *Request) (int, error) {
 	if err := r.Validate(); err != nil {
 		return 0, err
 	}
-	path, err := exec.LookPath(r.Exec[0])
+	path, err := lookPathIn(r.Exec[0], cmd.Env)
 	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
 			err = unix.ENOENT
@@ -84,6 +99,30 @@ func mapsRoot(ms []IDMap) bool {
 		}
 	}
 	return false
+}
+
+// lookPathIn is exec.LookPath with the PATH of env (the program's, as the
+// C stage's execvp would use), ours when env is nil.
+func lookPathIn(name string, env []string) (string, error) {
+	if env == nil || strings.Contains(name, "/") {
+		return exec.LookPath(name)
+	}
+	path := ""
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound
 }
 
 func procIDMaps(ms []IDMap) []syscall.SysProcIDMap {

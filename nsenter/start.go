@@ -51,7 +51,14 @@ func Launch(cmd *exec.Cmd) (*Launched, error) {
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}
-	cmd.Env = append(cmd.Env, EnvFD+"="+strconv.Itoa(2+len(cmd.ExtraFiles)))
+	// An inherited exec-mode marker would make the stage skip HELLO.
+	env := cmd.Env[:0:0]
+	for _, e := range cmd.Env {
+		if !strings.HasPrefix(e, EnvMode+"=") && !strings.HasPrefix(e, EnvFD+"=") {
+			env = append(env, e)
+		}
+	}
+	cmd.Env = append(env, EnvFD+"="+strconv.Itoa(2+len(cmd.ExtraFiles)))
 	if err := cmd.Start(); err != nil {
 		parent.Close()
 		return nil, err
@@ -172,7 +179,7 @@ func (l *Launched) waitExec(pid int, buf []byte) error {
 // (r.Exec) skips the pre-init stage: cmd then only lends its stdio, extra
 // files, environment and directory to that program.
 func Start(cmd *exec.Cmd, r *Request) (int, error) {
-	if direct(r) {
+	if direct(r) && fileOrNil(cmd.Stdin) && fileOrNil(cmd.Stdout) && fileOrNil(cmd.Stderr) {
 		return startDirect(cmd, r)
 	}
 	l, err := Launch(cmd)

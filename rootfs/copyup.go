@@ -97,12 +97,17 @@ func within(src, dst *os.File, name string, f func(src, dst *os.File) error) err
 }
 
 func copyFile(sfd, dfd int, name, path string) error {
-	s, err := unix.Openat(sfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	// O_NONBLOCK: what was a regular file at the stat may be a fifo now
+	// (a rootfs another container shares), which must not block us.
+	s, err := unix.Openat(sfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "tmpcopyup: open", Path: path, Err: err}
 	}
 	in := os.NewFile(uintptr(s), path)
 	defer in.Close()
+	if st, err := in.Stat(); err != nil || !st.Mode().IsRegular() {
+		return &os.PathError{Op: "tmpcopyup: open", Path: path, Err: errors.New("not a regular file any more")}
+	}
 	d, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return &os.PathError{Op: "tmpcopyup: create", Path: path, Err: err}

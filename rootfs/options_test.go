@@ -119,7 +119,7 @@ func TestStatfsToMount(t *testing.T) {
 	for st, want := range map[uint64]uintptr{
 		unix.ST_NOSUID | unix.ST_NODEV | unix.ST_RELATIME: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_RELATIME,
 		unix.ST_NOEXEC | unix.ST_NOATIME:                  unix.MS_NOEXEC | unix.MS_NOATIME,
-		unix.ST_RDONLY:                                    unix.MS_STRICTATIME,
+		unix.ST_RDONLY:                                    unix.MS_RDONLY | unix.MS_STRICTATIME,
 	} {
 		if got := statfsToMount(st); got != want {
 			t.Errorf("statfsToMount(%#x) = %s, want %s", st, FlagString(got), FlagString(want))

@@ -12,8 +12,10 @@ func openRoot() (*os.File, error) {
 	return os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }
 
-// currentFlags reads the locked flags of the mount f is on, as mount(2)
-// flags: statfs(2) reports them as ST_* bits, which mostly differ.
+// currentFlags reads the flags of the mount f is on that a remount must
+// repeat to keep (read-only among them: a bind of a read-only mount stays
+// read-only unless the config says "rw"), as mount(2) flags: statfs(2)
+// reports them as ST_* bits, which mostly differ.
 func currentFlags(f *os.File) (uintptr, error) {
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
@@ -28,7 +30,7 @@ func statfsToMount(st uint64) uintptr {
 		st uint64
 		ms uintptr
 	}{
-		{unix.ST_NOSUID, unix.MS_NOSUID}, {unix.ST_NODEV, unix.MS_NODEV}, {unix.ST_NOEXEC, unix.MS_NOEXEC},
+		{unix.ST_RDONLY, unix.MS_RDONLY}, {unix.ST_NOSUID, unix.MS_NOSUID}, {unix.ST_NODEV, unix.MS_NODEV}, {unix.ST_NOEXEC, unix.MS_NOEXEC},
 		{unix.ST_NOATIME, unix.MS_NOATIME}, {unix.ST_NODIRATIME, unix.MS_NODIRATIME}, {unix.ST_RELATIME, unix.MS_RELATIME},
 	} {
 		if st&m.st != 0 {

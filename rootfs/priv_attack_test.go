@@ -241,4 +241,18 @@ func TestPrivLockedFlagKept(t *testing.T) {
 		Host: []step{mountStep(src, unix.MS_NOSUID)}})
 	mustPrepare(t, res)
 	checkMount(t, res.Mounts, mountWant{at: "/z", has: []string{"ro", "nosuid"}})
+	// "rw" on a read-only source (containerd passes it for every writable
+	// volume): the bind stays read-only rather than failing.
+	ro := t.TempDir()
+	res = runPriv(t, job{Rootfs: newRootfs(t), Spec: newSpec(bindAt(ro, "/w", "bind", "rw")), UserNS: true,
+		Host: []step{mountStep(ro, unix.MS_RDONLY)}})
+	mustPrepare(t, res)
+	checkMount(t, res.Mounts, mountWant{at: "/w", has: []string{"ro"}})
+	// Without a user namespace "rw" does clear it, and an unlisted flag
+	// keeps it: "nosuid" alone does not make a read-only source writable.
+	res = runPriv(t, job{Rootfs: newRootfs(t), Spec: newSpec(bindAt(ro, "/w", "bind", "rw"), bindAt(ro, "/n", "bind", "nosuid")),
+		Host: []step{mountStep(ro, unix.MS_RDONLY)}})
+	mustPrepare(t, res)
+	checkMount(t, res.Mounts, mountWant{at: "/w", has: []string{"rw"}})
+	checkMount(t, res.Mounts, mountWant{at: "/n", has: []string{"ro", "nosuid"}})
 }

@@ -262,17 +262,21 @@ static const int fwd_sigs[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGABRT, SIGUSR1,   SI
 			       SIGALRM, SIGTERM, SIGCONT, SIGTSTP, SIGTTIN,   SIGTTOU, SIGWINCH,
 			       SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPWR, SIGSYS, SIGIO};
 
-static void forward(int sig)
+static void forward(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
 	int e = errno;
-	if (fwd_child > 0)
+	// A signal the terminal sent (^C, ^Z, a resize) reached the child
+	// too, through the process group: passing it on would double it.
+	if (fwd_child > 0 && si->si_code != SI_KERNEL)
 		kill(fwd_child, sig);
 	errno = e;
 }
 
 // fork_and_wait makes the child that enters a pid or time namespace; in
-// the parent it passes signals on and exits with the child's status. It
-// returns in the child only.
+// the parent it passes signals on, stops when the child stops (so that
+// job control works, as nsenter(1) does), and exits with the child's
+// status. It returns in the child only.
 static void fork_and_wait(void)
 {
 	sigset_t set, old;
@@ -291,15 +295,25 @@ static void fork_and_wait(void)
 	fwd_child = child;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = forward;
+	sa.sa_sigaction = forward;
+	sa.sa_flags = SA_SIGINFO;
 	for (size_t i = 0; i < sizeof(fwd_sigs) / sizeof(fwd_sigs[0]); i++)
 		sigaction(fwd_sigs[i], &sa, NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(sync_fd);
 	int st;
-	while (waitpid(child, &st, 0) < 0)
-		if (errno != EINTR)
+	for (;;) {
+		if (waitpid(child, &st, WUNTRACED) < 0) {
+			if (errno == EINTR)
+				continue;
 			_exit(255);
+		}
+		if (!WIFSTOPPED(st))
+			break;
+		// The child stopped (^Z): stop too, then wake it when continued.
+		raise(SIGSTOP);
+		kill(child, SIGCONT);
+	}
 	_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
 }
 
@@ -569,16 +583,29 @@ static void enter(struct hako_request *r)
 	close(sync_fd);
 }
 
+static void preinit(int argc, char **argv);
+
+#ifdef __GLIBC__
+// glibc passes main's arguments to constructors; nsrun's reader needs them.
 __attribute__((constructor)) static void hako_preinit(int argc, char **argv, char **envp)
 {
 	(void)envp;
+	preinit(argc, argv);
+}
+#else
+// Other libcs (musl) do not: no command-line fast path there.
+__attribute__((constructor)) static void hako_preinit(void) { preinit(0, NULL); }
+#endif
+
+static void preinit(int argc, char **argv)
+{
 	static struct hako_request req;
 	const char *env = getenv("_HAKO_NSENTER_FD");
 	if (!env) {
 		// nsrun's common command lines are carried out here, before the
 		// Go runtime would start (it costs more than the rest of a run);
 		// anything else goes on to Go's parser.
-		if (&hako_nsrun_argv == NULL || !nsrun_argv(argc, argv, &req))
+		if (&hako_nsrun_argv == NULL || argc == 0 || !nsrun_argv(argc, argv, &req))
 			return;
 		exec_mode = 1;
 		enter(&req);

@@ -123,6 +123,16 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("rootfs %s: not a directory", rootfsPath)
 	}
+	if !hasNS(spec, specs.MountNamespace) {
+		// Its mounts go on the host's tree: under the real path (delete
+		// finds them by it in mountinfo), and never over the host's own.
+		if rootfsPath, err = filepath.EvalSymlinks(rootfsPath); err != nil {
+			return nil, fmt.Errorf("rootfs: %w", err)
+		}
+		if rootfsPath == "/" {
+			return nil, errors.New("config: a container without a mount namespace cannot have the host's / as its root")
+		}
+	}
 	// Unknown capability names are warned about, not fatal (runc's rule).
 	if _, skipped, err := capset.FromSpec(spec.Process.Capabilities); err != nil {
 		return nil, err
@@ -163,6 +173,18 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	u.add(func() { os.RemoveAll(dir) })
+	// Held until the first record exists: delete --force of an id whose
+	// directory has no record (RemoveStale) waits for it, then leaves it.
+	lockFd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer func() {
+		if lockFd >= 0 {
+			unix.Close(lockFd)
+		}
+	}()
+	unix.Flock(lockFd, unix.LOCK_EX)
 	if o.NotifySocket != "" {
 		if err := setupNotify(spec, dir); err != nil {
 			return nil, fmt.Errorf("notify socket: %w", err)
@@ -179,7 +201,10 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		CgroupPath: cgPath, Owner: owner(), Creator: os.Getpid(), CreatorStart: self,
 		HostMounts: !hasNS(spec, specs.MountNamespace),
 	}}
-	if err := c.save(); err != nil {
+	err = c.save()
+	unix.Close(lockFd)
+	lockFd = -1
+	if err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
 	}
 	if c.rec.HostMounts {
@@ -224,7 +249,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	// by then it is in its cgroups, so a new cgroup namespace is rooted
 	// at them.
 	phase("checks, state dir, cgroup manager, exec fifo")
-	launched, err := launchSealed(initCommand(o, spec.Process.Terminal, childSock, fifoFile), root)
+	launched, err := launchSealed(initCommand(o, spec.Process.Terminal, childSock, fifoFile), dir)
 	childSock.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
@@ -447,9 +472,11 @@ func initCommand(o CreateOpts, terminal bool, sock, fifo *os.File) *exec.Cmd {
 		ExtraFiles: []*os.File{sock, fifo}, // fds 3 and 4 in the init
 	}
 	// Preserved descriptors follow, from 5; the init moves them to 3 at
-	// the end (os.NewFile leaves them open here: they are the caller's).
+	// the end (duplicates: the caller's own stay open).
 	for i := 0; i < o.PreserveFDs; i++ {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
+		if f, err := preserved(3 + i); err == nil {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+		}
 	}
 	if !terminal {
 		setStdio(cmd, o.Stdin, o.Stdout, o.Stderr)

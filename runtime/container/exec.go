@@ -132,7 +132,11 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		ExtraFiles: []*os.File{childSock},
 	}
 	for i := 0; i < o.PreserveFDs; i++ { // from 4 in the exec init
-		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
+		f, err := preserved(3 + i)
+		if err != nil {
+			return 0, -1, err
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
 	}
 	if !p.Terminal {
 		setStdio(cmd, o.Stdin, o.Stdout, o.Stderr)
@@ -142,7 +146,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		catchSignals(sigs) // from the start, forwarded once it runs
 	}
 	phase("checks, namespaces listed, cgroup manager")
-	launched, err := launchSealed(cmd, c.root)
+	launched, err := launchSealed(cmd, c.dir())
 	childSock.Close()
 	if err != nil {
 		return 0, -1, fmt.Errorf("start exec process: %w", err)

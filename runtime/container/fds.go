@@ -100,3 +100,18 @@ func closeOnExecFrom(first int) error {
 	}
 	return d.Close()
 }
+
+// preservedName names the duplicates preserved() makes; launchSealed
+// closes them once the child has them.
+const preservedName = "preserved"
+
+// preserved is a duplicate of the caller's descriptor fd for a child's
+// ExtraFiles: an *os.File over fd itself would close the caller's
+// descriptor when collected.
+func preserved(fd int) (*os.File, error) {
+	d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("--preserve-fds: descriptor %d: %w", fd, err)
+	}
+	return os.NewFile(uintptr(d), preservedName), nil
+}

@@ -91,7 +91,10 @@ func (n *notifyRelay) forward(host string, pid, pidfd int) error {
 		if err != nil {
 			return fmt.Errorf("NOTIFY_SOCKET %s: %w", host, err)
 		}
-		_, err = out.Write(append([]byte("MAINPID="+strconv.Itoa(pid)+"\n"), msg...))
+		// Only READY=1, with our MAINPID: the rest of the container's
+		// message (STOPPING=1, NOTIFYACCESS=...) is not for it to say to
+		// systemd through a privileged sender.
+		_, err = out.Write([]byte("MAINPID=" + strconv.Itoa(pid) + "\nREADY=1\n"))
 		out.Close()
 		return err
 	}

@@ -28,9 +28,16 @@ import (
 // launchSealed is nsenter.Launch of cmd (whose Path is /proc/self/exe)
 // with the binary sealed: the child executes it through the sealed
 // descriptor, which is closed here once the child's execve is over.
-func launchSealed(cmd *exec.Cmd, root string) (*nsenter.Launched, error) {
+func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, error) {
+	defer func() {
+		for _, f := range cmd.ExtraFiles {
+			if f.Name() == preservedName {
+				f.Close() // the child has its copy
+			}
+		}
+	}()
 	files := 3 + len(cmd.ExtraFiles) + 1 // and nsenter's socket
-	exe, err := sealSelf(2*files+8, filepath.Join(root, emptyDir))
+	exe, err := sealSelf(2*files+8, filepath.Join(stateDir, emptyDir))
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +80,10 @@ func (s *sealedExe) path() string { return "/proc/self/fd/" + strconv.Itoa(int(s
 
 func (s *sealedExe) close() { s.f.Close() }
 
-// emptyDir, under the state root, is the empty directory that serves as
-// the sealing overlay's second layer (overlayfs needs two without an
-// upper one). Nothing is ever written there.
-const emptyDir = ".empty"
+// emptyDir, in the container's state directory (and gone with it), is
+// the empty directory that serves as the sealing overlay's second layer
+// (overlayfs needs two without an upper one). Nothing is written there.
+const emptyDir = "seal"
 
 // overlayExe opens the binary through an overlayfs whose layers are its
 // directory and the empty directory empty (made if missing; an empty

@@ -58,17 +58,18 @@ func (c *Container) StartWith(o StartOpts) (ready <-chan error, err error) {
 			}
 			relay = r
 		}
-		if err := c.start(); err != nil {
-			if relay != nil {
-				relay.close()
-			}
-			return err
-		}
 		if relay == nil {
-			return nil
+			return c.start()
 		}
+		// Before the program runs: one that exits at once is still ours
+		// to watch.
 		pidfd, err := c.pidfd()
 		if err != nil {
+			relay.close()
+			return err
+		}
+		if err := c.start(); err != nil {
+			unix.Close(pidfd)
 			relay.close()
 			return err
 		}

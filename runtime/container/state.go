@@ -131,7 +131,16 @@ func RemoveStale(root, id string) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
-	dir := filepath.Join(root, id)
+	c := &Container{root: root, rec: record{ID: id}}
+	unlock, err := c.lock() // a create that holds it is still at work
+	if err != nil {
+		if errors.Is(err, ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer unlock()
+	dir := c.dir()
 	if _, err := os.Stat(filepath.Join(dir, stateFile)); !errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

@@ -130,10 +130,15 @@ func recv(f *os.File, v any) ([]int, error) {
 		return nil, errEOF
 	}
 	buf := make([]byte, n)
-	oob := make([]byte, unix.CmsgSpace(4*4))
-	n, oobn, _, _, err := unix.Recvmsg(int(f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	// Room for as many descriptors as one message can carry (SCM_MAX_FD):
+	// a config may bring one idmapped mount tree per volume.
+	oob := make([]byte, unix.CmsgSpace(4*253))
+	n, oobn, flags, _, err := unix.Recvmsg(int(f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("recvmsg", err)
+	}
+	if flags&unix.MSG_CTRUNC != 0 {
+		return nil, errors.New("recvmsg: descriptors truncated")
 	}
 	var fds []int
 	if oobn > 0 {
