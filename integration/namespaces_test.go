@@ -311,6 +311,14 @@ func TestNoMountNamespace(t *testing.T) {
 	})
 	rootfsDir := filepath.Join(bundle, "rootfs")
 	os.WriteFile(filepath.Join(rootfsDir, "marker"), []byte("inside\n"), 0o644)
+	// A mount that was under the rootfs before the container is not its
+	// own: delete leaves it.
+	premount := filepath.Join(rootfsDir, "mnt")
+	os.MkdirAll(premount, 0o755)
+	if err := unix.Mount("tmpfs", premount, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(premount, unix.MNT_DETACH)
 	under := func() []string {
 		b, _ := os.ReadFile("/proc/self/mountinfo")
 		var out []string
@@ -338,9 +346,10 @@ func TestNoMountNamespace(t *testing.T) {
 	e.mustHako("kill", id, "KILL")
 	e.waitStatus(id, "stopped")
 	e.mustHako("delete", id)
-	if m := under(); len(m) != 0 {
-		t.Errorf("mounts left under the rootfs: %v", m)
+	if m := under(); len(m) != 1 || m[0] != premount {
+		t.Errorf("mounts under the rootfs after delete: %v, want only %s", m, premount)
 	}
+	unix.Unmount(premount, unix.MNT_DETACH)
 	if got := readAll(t, out); !strings.HasPrefix(got, self+"\ninside\n") {
 		t.Errorf("init saw %q", got)
 	}

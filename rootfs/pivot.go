@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,19 +83,49 @@ func chrootRoot(rootfs string) error {
 	return nil
 }
 
-// UnmountUnder detaches every mount below rootfs (not rootfs itself),
-// deepest first: what Prepare left in the host's mount namespace for a
-// container without one of its own, which the runtime removes when the
-// container goes. It reads mountinfo once.
-func UnmountUnder(rootfs string) error {
-	prefix := filepath.Clean(rootfs) + "/"
-	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(filepath.Clean(rootfs)))
+// MountsUnder lists the ids of the mounts below rootfs (not rootfs
+// itself): a runtime records them before a container without a mount
+// namespace of its own makes its mounts there, to leave them be.
+func MountsUnder(rootfs string) ([]int, error) {
+	ms, err := mountsUnder(rootfs)
 	if err != nil {
-		return fmt.Errorf("list mounts under %s: %w", rootfs, err)
+		return nil, err
+	}
+	var ids []int
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids, nil
+}
+
+func mountsUnder(rootfs string) ([]*mountinfo.Info, error) {
+	prefix := filepath.Clean(rootfs) + "/"
+	all, err := mountinfo.GetMounts(mountinfo.PrefixFilter(filepath.Clean(rootfs)))
+	if err != nil {
+		return nil, fmt.Errorf("list mounts under %s: %w", rootfs, err)
+	}
+	var out []*mountinfo.Info
+	for _, m := range all {
+		if strings.HasPrefix(m.Mountpoint, prefix) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// UnmountUnder detaches every mount below rootfs (not rootfs itself)
+// except those whose ids are in keep, deepest first: what Prepare left in
+// the host's mount namespace for a container without one of its own,
+// which the runtime removes when the container goes. It reads mountinfo
+// once.
+func UnmountUnder(rootfs string, keep []int) error {
+	mounts, err := mountsUnder(rootfs)
+	if err != nil {
+		return err
 	}
 	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i].Mountpoint) > len(mounts[j].Mountpoint) })
 	for _, m := range mounts {
-		if !strings.HasPrefix(m.Mountpoint, prefix) {
+		if slices.Contains(keep, m.ID) {
 			continue
 		}
 		if err := unix.Unmount(m.Mountpoint, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW); err != nil &&

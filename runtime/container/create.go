@@ -201,6 +201,11 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		CgroupPath: cgPath, Owner: owner(), Creator: os.Getpid(), CreatorStart: self,
 		HostMounts: !hasNS(spec, specs.MountNamespace),
 	}}
+	if c.rec.HostMounts {
+		if c.rec.KeepMounts, err = rootfs.MountsUnder(rootfsPath); err != nil {
+			return nil, err
+		}
+	}
 	err = c.save()
 	unix.Close(lockFd)
 	lockFd = -1
@@ -208,7 +213,8 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("save state: %w", err)
 	}
 	if c.rec.HostMounts {
-		u.add(func() { rootfs.UnmountUnder(rootfsPath) })
+		keep := c.rec.KeepMounts // (c is nil by the time a failure undoes)
+		u.add(func() { rootfs.UnmountUnder(rootfsPath, keep) })
 	}
 
 	mgr, err := cgctl.New(cgctl.Config{Path: cgPath})

@@ -198,7 +198,7 @@ func (c *Container) destroy() error {
 		return err
 	}
 	if c.rec.HostMounts {
-		if err := rootfs.UnmountUnder(c.rec.Rootfs); err != nil {
+		if err := rootfs.UnmountUnder(c.rec.Rootfs, c.rec.KeepMounts); err != nil {
 			return err
 		}
 	}

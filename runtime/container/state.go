@@ -74,6 +74,9 @@ type record struct {
 	// mounts are under Rootfs there, for delete to remove. In the first
 	// record already: a create that dies half-way may have made some.
 	HostMounts bool `json:"hostMounts,omitempty"`
+	// KeepMounts are the ids of the mounts under Rootfs that were there
+	// before the container's: delete leaves them.
+	KeepMounts []int `json:"keepMounts,omitempty"`
 }
 
 const (
