@@ -72,8 +72,11 @@ func TestDockerResources(t *testing.T) {
 			return obs + sched + obs2
 		}},
 		{name: "pids_limit", run: func(t *testing.T, d *dk) string {
+			// The sleeps fork in a subshell of a pipeline, whose failure
+			// is the subshell's; a short pause first lets the runtime's
+			// own exiting threads leave the pids count (runc's too).
 			out := d.runOK("--rm", "--pids-limit", "10", img, "sh", "-c",
-				"cat /sys/fs/cgroup/pids/pids.max; i=0; while [ $i -lt 15 ]; do sleep 2 & i=$((i+1)); done 2>&1 | grep -q fork && echo fork-refused; true")
+				"cat /sys/fs/cgroup/pids/pids.max; sleep 0.3; i=0; while [ $i -lt 15 ]; do sleep 2 & i=$((i+1)); done 2>&1 | grep -q fork && echo fork-refused; true")
 			if out != "10\nfork-refused\n" {
 				t.Errorf("--pids-limit 10: %q", out)
 			}

@@ -474,7 +474,7 @@ func initCommand(o CreateOpts, terminal bool, sock, fifo *os.File) *exec.Cmd {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{"hako", "init"},
-		Env:        []string{InitEnv + "=1"},
+		Env:        []string{InitEnv + "=1", "GOMAXPROCS=1"},
 		ExtraFiles: []*os.File{sock, fifo}, // fds 3 and 4 in the init
 	}
 	// Preserved descriptors follow, from 5; the init moves them to 3 at

@@ -128,7 +128,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{"hako", "exec"},
-		Env:        []string{InitEnv + "=" + execInitValue},
+		Env:        []string{InitEnv + "=" + execInitValue, "GOMAXPROCS=1"},
 		ExtraFiles: []*os.File{childSock},
 	}
 	for i := 0; i < o.PreserveFDs; i++ { // from 4 in the exec init
