@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -93,7 +94,49 @@ func within(src, dst *os.File, name string, f func(src, dst *os.File) error) err
 	}
 	df := os.NewFile(uintptr(d), filepath.Join(dst.Name(), name))
 	defer df.Close()
+	if err := copyXattrs(sf, df); err != nil {
+		return &os.PathError{Op: "tmpcopyup: xattrs", Path: sf.Name(), Err: err}
+	}
 	return f(sf, df)
+}
+
+// copyXattrs copies the extended attributes of in to out: file
+// capabilities (security.capability) and labels travel with the file, as
+// cp -a keeps them. An attribute the tmpfs or the kernel refuses (a
+// trusted.* one without the privilege) is left out.
+func copyXattrs(in, out *os.File) error {
+	buf := make([]byte, 4096)
+	n, err := unix.Flistxattr(int(in.Fd()), buf)
+	if errors.Is(err, unix.ERANGE) {
+		if n, err = unix.Flistxattr(int(in.Fd()), nil); err == nil {
+			buf = make([]byte, n)
+			n, err = unix.Flistxattr(int(in.Fd()), buf)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, unix.ENOTSUP) {
+			return nil
+		}
+		return err
+	}
+	for _, name := range strings.Split(strings.TrimRight(string(buf[:n]), "\x00"), "\x00") {
+		if name == "" {
+			continue
+		}
+		sz, err := unix.Fgetxattr(int(in.Fd()), name, nil)
+		if err != nil {
+			continue
+		}
+		val := make([]byte, sz)
+		if sz, err = unix.Fgetxattr(int(in.Fd()), name, val); err != nil {
+			continue
+		}
+		if err := unix.Fsetxattr(int(out.Fd()), name, val[:sz], 0); err != nil &&
+			!errors.Is(err, unix.EPERM) && !errors.Is(err, unix.ENOTSUP) && !errors.Is(err, unix.EOPNOTSUPP) {
+			return err
+		}
+	}
+	return nil
 }
 
 func copyFile(sfd, dfd int, name, path string) error {
@@ -114,6 +157,9 @@ func copyFile(sfd, dfd int, name, path string) error {
 	}
 	out := os.NewFile(uintptr(d), path)
 	_, err = io.Copy(out, in)
+	if err == nil {
+		err = copyXattrs(in, out)
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
