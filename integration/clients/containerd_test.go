@@ -138,9 +138,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	for {
 		select {
 		case <-d.exited:
-			t.Fatalf("containerd exited at start-up:\n%s", ctrTail(d.log, 30))
+			t.Fatalf("containerd exited at start-up:\n%s", tail(d.log, 30))
 		case <-ctx.Done():
-			t.Fatalf("containerd does not answer after 60 s:\n%s", ctrTail(d.log, 30))
+			t.Fatalf("containerd does not answer after 60 s:\n%s", tail(d.log, 30))
 		case <-time.After(100 * time.Millisecond):
 		}
 		if r := d.ctr(ctx, "version"); r.code == 0 {
@@ -205,7 +205,7 @@ func (d *ctrDaemon) stop(t *testing.T) {
 		}
 	}
 	ctrUnmountUnder(d.dir)
-	for _, c := range ctrRemoveCgroups("/" + d.ns) {
+	for _, c := range removeCgroups("/" + d.ns) {
 		t.Errorf("clean-up: cannot remove cgroup %s", c)
 	}
 	if err := os.RemoveAll(d.dir); err != nil {
@@ -362,7 +362,7 @@ func (c *ctrCase) cleanup() {
 		os.Remove(c.pathLink)
 	}
 	if c.t.Failed() {
-		if l := ctrLines(ctrTail(c.d.log, 200), `level=(warning|error)`); l != "" {
+		if l := ctrLines(tail(c.d.log, 200), `level=(warning|error)`); l != "" {
 			c.t.Logf("containerd's recent warnings and errors:\n%s", ctrClip(l))
 		}
 	}

@@ -400,85 +400,20 @@ func (h ctrHostPaths) remove(t *testing.T) {
 	}
 }
 
-// ctrWaitGone waits for pid to exit (or be a zombie).
-func ctrWaitGone(pid int, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err != nil ||
-			bytes.Contains(st, []byte(") Z ")) {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
-}
-
-// ctrPidsMentioning lists the processes whose command line contains s
-// (our temporary directory: only processes we started).
-func ctrPidsMentioning(s string) []int {
-	ents, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		if strings.Contains(ctrCmdline(pid), s) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-func ctrCmdline(pid int) string {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
-}
-
 // ctrKillLeftovers SIGKILLs the processes that mention dir.
 func ctrKillLeftovers(t *testing.T, dir string) {
-	for _, pid := range ctrPidsMentioning(dir) {
-		t.Logf("clean-up: left behind: process %d (%s): SIGKILL", pid, ctrCmdline(pid))
+	for _, pid := range pidsMentioning(dir) {
+		t.Logf("clean-up: left behind: process %d (%s): SIGKILL", pid, cmdline(pid))
 		unix.Kill(pid, unix.SIGKILL)
-		ctrWaitGone(pid, 5*time.Second)
+		waitGone(pid, 5*time.Second)
 	}
 }
 
 // ctrUnmountUnder detaches every mount at or below dir, deepest first.
 func ctrUnmountUnder(dir string) {
-	b, _ := os.ReadFile("/proc/self/mountinfo")
-	var ms []string
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
-			ms = append([]string{f[4]}, ms...)
-		}
-	}
-	for _, m := range ms {
+	for _, m := range mountsUnder(dir) {
 		unix.Unmount(m, unix.MNT_DETACH)
 	}
-}
-
-// ctrRemoveCgroups removes the cgroup parent (absolute, "/x") in every
-// hierarchy, children first, and returns what could not be removed.
-func ctrRemoveCgroups(parent string) []string {
-	tops, _ := filepath.Glob("/sys/fs/cgroup/*" + parent)
-	var failed []string
-	for _, top := range tops {
-		var dirs []string
-		filepath.WalkDir(top, func(p string, e os.DirEntry, err error) error {
-			if err == nil && e.IsDir() {
-				dirs = append(dirs, p)
-			}
-			return nil
-		})
-		for i := len(dirs) - 1; i >= 0; i-- {
-			if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
-				failed = append(failed, dirs[i])
-			}
-		}
-	}
-	return failed
 }
 
 // ctrCgroupFile reads a cgroup v1 file of the process pid (as seen from
@@ -538,13 +473,6 @@ const ctrSeccompDenyMkdir = `{
 	"architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64"],
 	"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]
 }`
-
-// ctrTail is the last n lines of a file.
-func ctrTail(file string, n int) string {
-	b, _ := os.ReadFile(file)
-	ls := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(ls[max(0, len(ls)-n):], "\n")
-}
 
 // ctrTTYLines keeps what `testinit isatty` and tty(1) printed on a
 // terminal, whatever else the client wrote around it (the echoed ^@ of

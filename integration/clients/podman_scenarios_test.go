@@ -197,7 +197,7 @@ var podScenarios = []ctrScenario[*podCase]{
 		// rm --force of a paused container: the runtime must kill it.
 		c.ok(c.podman("pause", n))
 		c.ok(c.podman("rm", "--force", "--time", "0", n))
-		if !ctrWaitGone(pid, 10*time.Second) {
+		if !waitGone(pid, 10*time.Second) {
 			c.t.Errorf("the paused container's process %d survived rm --force", pid)
 		}
 		c.gone(n, id)
@@ -391,7 +391,7 @@ var podScenarios = []ctrScenario[*podCase]{
 		c.ok(c.podman("restart", "--time", "1", n))
 		c.waitState(n, "running")
 		pid2, _ := strconv.Atoi(c.inspect(n, "{{.State.Pid}}"))
-		if pid2 == pid || pid2 <= 0 || !ctrWaitGone(pid, 5*time.Second) {
+		if pid2 == pid || pid2 <= 0 || !waitGone(pid, 5*time.Second) {
 			c.t.Errorf("restart: pid %d, then %d", pid, pid2)
 		}
 		obs := []string{"restart: " + c.inspect(n, "{{.State.Status}}") + ", exec " + strings.TrimSpace(c.ok(c.podman("exec", n, "echo", "ok")))}

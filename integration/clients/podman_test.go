@@ -147,7 +147,7 @@ func (p *podEnv) stop(t *testing.T, ref ctrRuntime) {
 	// conmon (and anything it left) names our runroot on its command line.
 	ctrKillLeftovers(t, p.dir)
 	ctrUnmountUnder(p.dir)
-	for _, c := range ctrRemoveCgroups(p.cgParent) {
+	for _, c := range removeCgroups(p.cgParent) {
 		t.Errorf("clean-up: cannot remove cgroup %s", c)
 	}
 	if err := os.RemoveAll(p.dir); err != nil {

@@ -189,49 +189,38 @@ func TestDockerRun(t *testing.T) {
 			return strconv.Itoa(len(r.out)) + " " + strconv.Itoa(len(r.err)) + " " + strconv.Itoa(len(logs))
 		}},
 		{name: "concurrent_runs", timeout: 120 * time.Second, run: func(t *testing.T, d *dk) string {
-			const n = 20
-			rs := make([]res, n)
-			var wg sync.WaitGroup
-			for i := range rs {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					rs[i] = d.run("--rm", img, "sh", "-c", fmt.Sprintf("echo run-%d", i))
-				}()
-			}
-			wg.Wait()
-			ok := 0
-			for i, r := range rs {
-				if r.code == 0 && r.out == fmt.Sprintf("run-%d\n", i) {
-					ok++
-				} else {
-					t.Errorf("run %d of %d concurrent: %s", i, n, r)
-				}
-			}
-			return fmt.Sprintf("%d/%d ok", ok, n)
+			return concurrently(t, 20, "run", func(i int) res {
+				return d.run("--rm", img, "sh", "-c", fmt.Sprintf("echo run-%d", i))
+			})
 		}},
 		{name: "concurrent_execs", timeout: 90 * time.Second, run: func(t *testing.T, d *dk) string {
 			c := d.runD(img, "testinit", "sleep")
-			const n = 20
-			rs := make([]res, n)
-			var wg sync.WaitGroup
-			for i := range rs {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					rs[i] = d.docker("exec", c, "sh", "-c", fmt.Sprintf("echo exec-%d", i))
-				}()
-			}
-			wg.Wait()
-			ok := 0
-			for i, r := range rs {
-				if r.code == 0 && r.out == fmt.Sprintf("exec-%d\n", i) {
-					ok++
-				} else {
-					t.Errorf("exec %d of %d concurrent: %s", i, n, r)
-				}
-			}
-			return fmt.Sprintf("%d/%d ok", ok, n)
+			return concurrently(t, 20, "exec", func(i int) res {
+				return d.docker("exec", c, "sh", "-c", fmt.Sprintf("echo exec-%d", i))
+			})
 		}},
 	})
+}
+
+// concurrently runs n commands at once; command i must print "what-i".
+func concurrently(t *testing.T, n int, what string, run func(i int) res) string {
+	rs := make([]res, n)
+	var wg sync.WaitGroup
+	for i := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rs[i] = run(i)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for i, r := range rs {
+		if r.code == 0 && r.out == fmt.Sprintf("%s-%d\n", what, i) {
+			ok++
+		} else {
+			t.Errorf("%s %d of %d concurrent: %s", what, i, n, r)
+		}
+	}
+	return fmt.Sprintf("%d/%d ok", ok, n)
 }
