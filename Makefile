@@ -43,8 +43,9 @@ verify lint:
 # (as root here and in CI) and skip only where the kernel refuses.
 test-unit:
 	$(GO) test -count=1 $$($(GO) list work | grep -v '^hako.dev/integration')
-	# The C pre-init stage's parser under AddressSanitizer, on the fuzz seeds.
-	$(GO) test -count=1 -asan hako.dev/nsenter/preinit
+	# The C stages' parsers (nsenter pre-init, exec stage) under
+	# AddressSanitizer, on the fuzz seeds.
+	$(GO) test -count=1 -asan hako.dev/nsenter/preinit hako.dev/runtime/execstage
 
 # The same cgroup tests on a pure cgroup v2 kernel, in a qemu VM.
 test-v2:

@@ -17,6 +17,7 @@ var errNoCgo = errors.New("seccomp: this binary was built without cgo, so withou
 
 func Compile(*specs.LinuxSeccomp, bool) (*Filter, []string, error) { return nil, nil, errNoCgo }
 func (*Filter) Load() (*os.File, error)                            { return nil, errNoCgo }
+func (*Filter) Program() ([]byte, uint32, error)                   { return nil, 0, errNoCgo }
 func (*Filter) Notify() bool                                       { return false }
 func (*Filter) Release()                                           {}
 func (*Filter) PFC() (string, error)                               { return "", errNoCgo }

@@ -3,6 +3,7 @@
 package seccomp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -264,6 +265,25 @@ func (f *Filter) Load() (*os.File, error) {
 		return nil, fmt.Errorf("load seccomp filter: thread %d could not take it", r)
 	}
 	return nil, nil
+}
+
+// Program is the filter as seccomp(2) takes it, for a caller that loads
+// it itself (hako's exec stage does, in C, right before execve): the
+// instructions (struct sock_filter, 8 bytes each, native byte order) and
+// the SECCOMP_FILTER_FLAG_* bits to load them with. The caller sets
+// no_new_privs first when Compile was told the process would have it.
+func (f *Filter) Program() (bpf []byte, flags uint32, err error) {
+	prog, err := f.program()
+	if err != nil {
+		return nil, 0, err
+	}
+	bpf = make([]byte, 0, 8*len(prog))
+	for _, in := range prog {
+		bpf = binary.NativeEndian.AppendUint16(bpf, in.code)
+		bpf = append(bpf, in.jt, in.jf)
+		bpf = binary.NativeEndian.AppendUint32(bpf, in.k)
+	}
+	return bpf, uint32(f.flags), nil
 }
 
 // program is the BPF the kernel gets: libseccomp's, behind a prefix that

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -114,6 +115,34 @@ func TestCheck(t *testing.T) {
 	}
 	if _, err := f.Check("no_such_call"); err == nil {
 		t.Error("unknown syscall checked")
+	}
+}
+
+// TestProgram: the exported program is the one Load would install,
+// instruction for instruction, with Load's flags.
+func TestProgram(t *testing.T) {
+	f, _, err := Compile(&specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"read", "write"}, Action: specs.ActAllow}},
+	}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	raw, flags, err := f.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseProgram(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := f.program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || uintptr(flags) != f.flags {
+		t.Fatalf("Program() = %d instructions, flags %#x; want %d, %#x", len(got), flags, len(want), f.flags)
 	}
 }
 

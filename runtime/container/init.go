@@ -48,6 +48,9 @@ func Init() {
 	// sync socket and the exec fifo came without close-on-exec.
 	unix.CloseOnExec(initSockFd)
 	unix.CloseOnExec(initFifoFd)
+	// hako's binary as this process runs it (sealed: see seal.go), opened
+	// while /proc is still the host's: the exec stage is it, re-executed.
+	self, selfErr := unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
 	sock := os.NewFile(initSockFd, "sync")
 	var cfg initConfig
 	fds, err := recv(sock, &cfg)
@@ -60,9 +63,25 @@ func Init() {
 		unix.CloseOnExec(fd)
 		trees[cfg.IDMapped[i]] = os.NewFile(uintptr(fd), "idmapped mount")
 	}
-	path, filter, err := setup(&cfg, sock, trees)
+	s, master, err := setup(&cfg, sock, trees)
+	if err == nil && selfErr == nil && stageable(&cfg, s.loaded) {
+		// Returns only if the stage could not be started (the binary not
+		// executable by the container's user, say): then this Go init
+		// waits for start itself, as it does where the stage cannot.
+		execStage(self, &cfg, s, master)
+	}
 	if err != nil {
 		send(sock, syncMsg{Type: msgError, Error: err.Error()})
+		os.Exit(1)
+	}
+	ready := syncMsg{Type: msgReady}
+	if master != nil {
+		err = send(sock, ready, int(master.Fd()))
+		master.Close()
+	} else {
+		err = send(sock, ready)
+	}
+	if err != nil {
 		os.Exit(1)
 	}
 	var msg syncMsg
@@ -70,7 +89,7 @@ func Init() {
 		os.Exit(1) // create failed after we were ready; it kills us anyway
 	}
 	sock.Close()
-	if err := waitStartAndExec(path, &cfg, filter); err != nil {
+	if err := waitStartAndExec(s.path, &cfg, s.filter); err != nil {
 		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 		if errors.Is(err, unix.ENOENT) {
 			os.Exit(127)
@@ -79,10 +98,17 @@ func Init() {
 	}
 }
 
+// setUp is what setup leaves for the last steps: the program's path, the
+// seccomp filter to load right before execve, and the one loaded already.
+type setUp struct {
+	path           string
+	filter, loaded *seccomp.Filter
+}
+
 // setup does everything that can fail in the init, so that create reports
-// it; it returns the program's resolved path, and the seccomp filter still
-// to load when it can wait until just before execve.
-func setup(cfg *initConfig, sock *os.File, trees map[int]*os.File) (path string, filter *seccomp.Filter, err error) {
+// it; it returns what is left to do, and the pty master (a terminal's)
+// for the parent.
+func setup(cfg *initConfig, sock *os.File, trees map[int]*os.File) (s setUp, master console.Console, err error) {
 	spec, proc := cfg.Spec, cfg.Spec.Process
 	rc := rootfs.Config{
 		Spec: spec, Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Cgroups: cfg.Cgroups, NoPivot: cfg.NoPivot,
@@ -94,48 +120,44 @@ func setup(cfg *initConfig, sock *os.File, trees map[int]*os.File) (path string,
 		t.Close() // attached now, or never
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("prepare rootfs: %w", err)
+		return s, nil, fmt.Errorf("prepare rootfs: %w", err)
 	}
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
-			return "", nil, fmt.Errorf("set hostname %q: %w", spec.Hostname, err)
+			return s, nil, fmt.Errorf("set hostname %q: %w", spec.Hostname, err)
 		}
 	}
 	if spec.Domainname != "" {
 		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
-			return "", nil, fmt.Errorf("set domainname %q: %w", spec.Domainname, err)
+			return s, nil, fmt.Errorf("set domainname %q: %w", spec.Domainname, err)
 		}
 	}
-	var master console.Console
 	if proc.Terminal {
-		m, err := setupTerminal(proc, true)
-		if err != nil {
-			return "", nil, fmt.Errorf("set up terminal: %w", err)
+		m, terr := setupTerminal(proc, true)
+		if terr != nil {
+			return s, nil, fmt.Errorf("set up terminal: %w", terr)
 		}
 		master = m
-		defer master.Close()
+		defer func() {
+			if err != nil {
+				m.Close()
+			}
+		}()
 	}
 	if len(spec.Linux.Sysctl) > 0 {
 		if err := setSysctls(spec.Linux.Sysctl); err != nil {
-			return "", nil, err
+			return s, nil, err
 		}
 	}
 	if err := rootfs.Finish(rc); err != nil {
-		return "", nil, err
+		return s, nil, err
 	}
 	keyring := ""
 	if !cfg.NoNewKeyring {
 		keyring = "_ses." + cfg.ID
 	}
-	path, filter, err = applyProcess(spec, proc, keyring, handoffListener(sock))
-	if err != nil {
-		return "", nil, err
-	}
-	ready := syncMsg{Type: msgReady}
-	if master != nil {
-		return path, filter, send(sock, ready, int(master.Fd()))
-	}
-	return path, filter, send(sock, ready)
+	s.path, s.filter, s.loaded, err = applyProcess(spec, proc, keyring, handoffListener(sock))
+	return s, master, err
 }
 
 // createHooks is the moment between mounts and pivot_root: the parent runs

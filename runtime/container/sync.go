@@ -37,6 +37,10 @@ import (
 //	                                         look up the program
 //	                                  <----  "listener" + seccomp listener fd
 //	hand it to listenerPath           ---->  "listener-done"   (notify profiles)
+//	                                         re-exec its sealed binary into
+//	                                         the C exec stage (execstage; the
+//	                                         Go init goes on itself where the
+//	                                         stage cannot, see stage.go)
 //	                                  <----  "ready" [+ pty master fd]
 //	                                         or "error" and exit
 //	write cgroup limits, state.json,

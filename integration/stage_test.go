@@ -1,0 +1,203 @@
+package integration
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"hako.dev/runtime/execstage"
+)
+
+// waitingInit describes a created container's init: whether it is the C
+// exec stage (its environment names the plan) and its peak RSS in kB.
+func waitingInit(t *testing.T, pid int) (stage bool, hwm int) {
+	t.Helper()
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status)
+	if m == nil {
+		t.Fatalf("no VmHWM in /proc/%d/status", pid)
+	}
+	hwm, _ = strconv.Atoi(string(m[1]))
+	return bytes.HasPrefix(env, []byte(execstage.Env+"=")), hwm
+}
+
+// waitExe polls until pid runs a binary whose path ends in suffix.
+func waitExe(t *testing.T, pid int, suffix string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+		if strings.HasSuffix(exe, suffix) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d runs %q, want *%s", pid, exe, suffix)
+		}
+	}
+}
+
+// TestExecStage: a created container's init waits as the C exec stage,
+// in a few hundred kilobytes (the issue's bound is 5 MB), and execs the
+// program at start with its seccomp filter; where the stage cannot take
+// over (a startContainer hook, a filter loaded early that would refuse
+// one of its syscalls), the Go init waits as before, and the container
+// runs the same.
+func TestExecStage(t *testing.T) {
+	e := newEnv(t)
+	deny := func(nnp bool, names ...string) func(*specs.Spec) {
+		return func(s *specs.Spec) {
+			s.Process.NoNewPrivileges = nnp
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+				Syscalls: []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno}}}
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		edit    func(*specs.Spec)
+		stage   bool
+		seccomp bool
+		// filtered: the filter is in force while the init waits (loaded
+		// before the stage, which then runs under it)
+		filtered bool
+	}{
+		{"plain", nil, true, false, false},
+		{"seccomp_no_new_privs", deny(true, "mkdir", "mkdirat"), true, true, true},
+		{"seccomp_loaded_early", deny(false, "mkdir", "mkdirat"), true, true, true},
+		// A filter refusing a step of the stage: with no_new_privs the
+		// stage loads it right before execve; without, the Go init
+		// (which loaded it before its credentials) waits instead.
+		{"seccomp_loaded_by_the_stage", deny(true, "getrandom"), true, true, false},
+		{"seccomp_refusing_the_stage", deny(false, "getrandom"), false, true, true},
+		{"start_container_hook", func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{hook("true")}}
+		}, false, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := e.id(tc.name)
+			e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, tc.edit), id)
+			defer e.hako("delete", "--force", id)
+			pid := e.state(id).Pid
+			stage, hwm := waitingInit(t, pid)
+			if stage != tc.stage {
+				t.Fatalf("init waits as the exec stage: %v, want %v", stage, tc.stage)
+			}
+			if stage && hwm > 5<<10 {
+				t.Errorf("waiting init's peak RSS %d kB, want <= 5 MB", hwm)
+			}
+			waiting, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+			if tc.filtered != strings.Contains(string(waiting), "Seccomp:\t2") {
+				t.Errorf("filtered while waiting: %v, want %v", !tc.filtered, tc.filtered)
+			}
+			cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+			if string(cmdline) != "hako\x00init\x00" {
+				t.Errorf("waiting init's command line %q", cmdline)
+			}
+			e.mustHako("start", id)
+			waitExe(t, pid, "testinit")
+			status, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+			if tc.seccomp != strings.Contains(string(status), "Seccomp:\t2") {
+				t.Errorf("seccomp filter %v not as configured:\n%s", tc.seccomp, status)
+			}
+			e.mustHako("kill", id, "KILL")
+			e.waitStatus(id, "stopped")
+		})
+	}
+}
+
+// TestExecStageSyscalls holds execstage.Syscalls (what a filter loaded
+// early must allow for the stage to be used) to what the stage calls:
+// under strace, every syscall of the init from its execveat to the
+// program's execve.
+func TestExecStageSyscalls(t *testing.T) {
+	if out, err := exec.Command("../hack/setup.sh", "strace").CombinedOutput(); err != nil {
+		t.Fatalf("install strace: %v\n%s", err, out)
+	}
+	e := newEnv(t)
+	bundle := e.bundle([]string{"true"}, nil)
+	trace := filepath.Join(t.TempDir(), "trace")
+	out, err := exec.Command("strace", "-f", "-qq", "-o", trace, hakoBin, "--root", e.root, "run", "--bundle", bundle, e.id("trace")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("strace hako run: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, c := range execstage.Syscalls {
+		known[c.Name] = true
+	}
+	call := regexp.MustCompile(`^(\d+)\s+(?:<\.\.\. )?(\w+)`)
+	pid, seen := "", map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		m := call.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		if pid == "" && m[2] == "memfd_create" && strings.Contains(l, "hako-exec-plan") {
+			pid = m[1]
+		}
+		if m[1] != pid || pid == "" {
+			continue
+		}
+		seen[m[2]] = true
+		if m[2] == "execve" {
+			break
+		}
+	}
+	if pid == "" || !seen["execveat"] || !seen["execve"] {
+		t.Fatalf("no exec stage in the trace (pid %q, calls %v)", pid, seen)
+	}
+	for name := range seen {
+		if !known[name] {
+			t.Errorf("the stage calls %s, which execstage.Syscalls lacks", name)
+		}
+	}
+}
+
+// TestTightLimits: containers with little memory and few pids start and
+// run (the issue's --memory 4M, --pids-limit 5): the init's Go runtime,
+// charged to the container, is gone before the program starts, and the
+// stage that waits instead is one thread.
+func TestTightLimits(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name      string
+		mem, pids int64
+		args      []string
+		wantOut   string
+	}{
+		{"memory_4M", 4 << 20, 0, []string{"sh", "-c", "echo small"}, "small\n"},
+		{"pids_5", 0, 5, []string{"sh", "-c", "true & true & wait; echo few"}, "few\n"},
+		{"both", 4 << 20, 5, []string{"sh", "-c", "echo both"}, "both\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bundle := e.bundle(tc.args, func(s *specs.Spec) {
+				if tc.mem > 0 {
+					s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &tc.mem, Swap: &tc.mem}
+				}
+				if tc.pids > 0 {
+					s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &tc.pids}
+				}
+			})
+			r := e.hako("run", "--bundle", bundle, e.id(tc.name))
+			if r.code != 0 || r.stdout != tc.wantOut {
+				t.Fatalf("run with memory %d, pids %d: %+v", tc.mem, tc.pids, r)
+			}
+		})
+	}
+}

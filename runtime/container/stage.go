@@ -1,0 +1,125 @@
+package container
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	"github.com/containerd/console"
+	"golang.org/x/sys/unix"
+
+	"hako.dev/runtime/execstage"
+	"hako.dev/seccomp"
+)
+
+// The init's last stage, from "ready" to the program's execve, is C
+// (hako.dev/runtime/execstage): the Go init re-executes its own sealed
+// binary into it, so that what waits between create and start is a few
+// hundred kilobytes, not a Go runtime. The Go init keeps that part
+// itself when the stage cannot take it (stageable).
+
+// stageable tells whether the C stage can take the init's last steps: it
+// is in this binary (built with cgo), it runs no startContainer hooks,
+// an LSM label set for execve would take effect at its own, and a filter
+// loaded already must let its syscalls through.
+func stageable(cfg *initConfig, loaded *seccomp.Filter) bool {
+	p := cfg.Spec.Process
+	if !execstage.Linked {
+		return false
+	}
+	if h := cfg.Spec.Hooks; (h != nil && len(h.StartContainer) > 0) || p.ApparmorProfile != "" || p.SelinuxLabel != "" {
+		return false
+	}
+	return loaded == nil || passes(loaded, "SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+}
+
+// passes tells whether f answers every syscall of the stage with one of
+// the actions given.
+func passes(f *seccomp.Filter, actions ...string) bool {
+	for _, c := range execstage.Syscalls {
+		act, err := f.Check(c.Name, c.Args...)
+		if err != nil || !slices.Contains(actions, act) {
+			return false
+		}
+	}
+	return true
+}
+
+// execStage hands the rest of the init to the C stage: a plan in a
+// memfd, then execveat(2) of self, the binary this process runs as. It
+// returns only if that failed, every descriptor as it was, so that the Go
+// init can go on instead.
+func execStage(self int, cfg *initConfig, s setUp, master console.Console) error {
+	proc := cfg.Spec.Process
+	plan := execstage.Plan{
+		Sync: initSockFd, Fifo: initFifoFd, Master: -1, PreserveFrom: initFifoFd + 1, Preserve: cfg.PreserveFDs,
+		NoNewPrivs: proc.NoNewPrivileges, Path: s.path, Args: proc.Args, Env: proc.Env,
+	}
+	if master != nil {
+		plan.Master = int(master.Fd())
+	}
+	// The filter still to load (a config with no_new_privs): loaded now
+	// if it allows every step of the stage, so that the stage never runs
+	// unfiltered (it is dumpable from its execve to its first
+	// instruction, when a process of the container with the same
+	// credentials could trace it); otherwise by the stage, right before
+	// the program's execve.
+	if s.filter != nil && passes(s.filter, "SCMP_ACT_ALLOW") {
+		if _, err := s.filter.Load(); err != nil {
+			return err
+		}
+		s.filter = nil
+	}
+	if s.filter != nil {
+		bpf, flags, err := s.filter.Program()
+		if err != nil {
+			return err
+		}
+		plan.BPF, plan.SeccompFlags = bpf, flags
+	}
+	b, err := plan.Encode()
+	if err != nil {
+		return err
+	}
+	// Not close-on-exec: the stage reads it (and closes it).
+	fd, err := unix.MemfdCreate("hako-exec-plan", 0)
+	if err != nil {
+		return os.NewSyscallError("memfd_create", err)
+	}
+	defer unix.Close(fd)
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err != nil {
+			return os.NewSyscallError("write exec plan", err)
+		}
+		b = b[n:]
+	}
+	keep := []int{initSockFd, initFifoFd}
+	if plan.Master >= 0 {
+		keep = append(keep, plan.Master)
+	}
+	for _, k := range keep {
+		if _, err := unix.FcntlInt(uintptr(k), unix.F_SETFD, 0); err != nil {
+			return os.NewSyscallError("fcntl", err)
+		}
+	}
+	defer func() {
+		for _, k := range keep {
+			unix.CloseOnExec(k)
+		}
+	}()
+	argv, err := syscall.SlicePtrFromStrings([]string{"hako", "init"})
+	if err != nil {
+		return err
+	}
+	envv, err := syscall.SlicePtrFromStrings([]string{execstage.Env + "=" + strconv.Itoa(fd)})
+	if err != nil {
+		return err
+	}
+	empty := []byte{0}
+	_, _, e := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(self), uintptr(unsafe.Pointer(&empty[0])),
+		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), unix.AT_EMPTY_PATH, 0)
+	return os.NewSyscallError("execveat", e)
+}

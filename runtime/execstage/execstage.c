@@ -1,0 +1,295 @@
+//go:build cgo
+
+// The exec stage: the container's init, once its Go part has set
+// everything up, re-executes hako's binary into this constructor, which
+// runs before (and instead of) the Go runtime. What stays of the init
+// between create and start is then a few hundred kilobytes of C, not a
+// Go runtime: that memory is charged to the container.
+//
+//   Go init (setup done)                 this stage (same pid)
+//   --------------------                 ---------------------
+//   plan -> memfd; execveat(hako's       non-dumpable at once; read the plan
+//   sealed binary, _HAKO_EXEC_PLAN=fd)   "ready" [+ pty master]     -> parent
+//                                        "ok"                       <- parent
+//                                        open the exec fifo for writing:
+//                                        blocks until `hako start`
+//                                        preserved fds down to 3, the rest
+//                                        close-on-exec; no_new_privs and the
+//                                        seccomp filter; execve(program)
+//
+// Failures before "ok" go to the parent as an "error" message (create
+// reports them); after it, to stderr as "hako: what: cause", with exit
+// status 127 for a missing program and 126 otherwise, as the Go init's.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "execstage.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static int perr(char *err, size_t len, const char *msg)
+{
+	snprintf(err, len, "%s", msg);
+	return -1;
+}
+
+static int fd_ok(int32_t fd) { return fd >= 0 && fd < (1 << 20); }
+
+int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	if (n < sizeof(p->h))
+		return perr(err, errlen, "short header");
+	memcpy(&p->h, b, sizeof(p->h));
+	const struct hako_plan_hdr *h = &p->h;
+	if (memcmp(h->magic, "HKEX", 4) != 0)
+		return perr(err, errlen, "bad magic");
+	if (h->version != 1)
+		return perr(err, errlen, "unknown version");
+	if (!fd_ok(h->sync_fd) || !fd_ok(h->fifo_fd) || (h->master_fd != -1 && !fd_ok(h->master_fd)) ||
+	    !fd_ok(h->preserve_from) || h->npreserve < 0 || h->npreserve > (1 << 16))
+		return perr(err, errlen, "bad descriptor");
+	if (h->flags & ~(uint32_t)HAKO_PLAN_NNP)
+		return perr(err, errlen, "unknown flags");
+	if (h->bpf_len > HAKO_PLAN_MAX_BPF)
+		return perr(err, errlen, "seccomp program too long");
+	if (h->argc < 1 || h->argc > (1 << 20) || h->envc > (1 << 20))
+		return perr(err, errlen, "bad argument count");
+	size_t want = sizeof(*h) + (size_t)h->bpf_len * 8;
+	if (n != want + h->strings_len || h->strings_len == 0)
+		return perr(err, errlen, "length mismatch");
+	p->bpf = b + sizeof(*h);
+	char *s = (char *)b + want, *end = s + h->strings_len;
+	if (end[-1] != 0)
+		return perr(err, errlen, "unterminated string");
+	size_t count = 0;
+	for (char *c = s; c < end; c++)
+		count += *c == 0;
+	if (count != 1 + (size_t)h->argc + h->envc)
+		return perr(err, errlen, "string count mismatch");
+	if (s[0] == 0)
+		return perr(err, errlen, "empty path");
+	p->argv = calloc(h->argc + 1, sizeof(char *));
+	p->envp = calloc(h->envc + 1, sizeof(char *));
+	if (!p->argv || !p->envp) {
+		free(p->argv);
+		free(p->envp);
+		return perr(err, errlen, "out of memory");
+	}
+	p->path = s;
+	s += strlen(s) + 1;
+	for (uint32_t i = 0; i < h->argc; i++, s += strlen(s) + 1)
+		p->argv[i] = s;
+	for (uint32_t i = 0; i < h->envc; i++, s += strlen(s) + 1)
+		p->envp[i] = s;
+	return 0;
+}
+
+static int sync_fd = -1;
+static int told_ok; // past "ok": failures go to stderr
+
+// cause is Go's wording of errno: strerror's, lower-case first.
+static void cause(int e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] += 'a' - 'A';
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
+{
+	int e = errno;
+	char msg[1024], why[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cause(e, why, sizeof(why));
+	if (told_ok || sync_fd < 0) {
+		dprintf(2, "hako: %s: %s\n", msg, why);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	char json[3072];
+	size_t j = (size_t)snprintf(json, sizeof(json), "{\"type\":\"error\",\"error\":\"");
+	char full[1400];
+	snprintf(full, sizeof(full), "%s: %s", msg, why);
+	for (const char *c = full; *c && j < sizeof(json) - 64; c++) {
+		if (*c == '"' || *c == '\\')
+			json[j++] = '\\', json[j++] = *c;
+		else if ((unsigned char)*c < 0x20)
+			j += (size_t)snprintf(json + j, 7, "\\u%04x", *c);
+		else
+			json[j++] = *c;
+	}
+	j += (size_t)snprintf(json + j, sizeof(json) - j, "\"}");
+	send(sync_fd, json, j, MSG_NOSIGNAL);
+	_exit(1);
+}
+
+// read_plan reads the whole memfd fd names.
+static uint8_t *read_plan(const char *env, size_t *n)
+{
+	char *end;
+	long fd = strtol(env, &end, 10);
+	if (*env == 0 || *end != 0 || fd < 0 || fd > 1 << 20)
+		_exit(1);
+	struct stat st;
+	if (fstat((int)fd, &st) < 0 || st.st_size <= 0 || st.st_size > HAKO_PLAN_MAX)
+		_exit(1);
+	uint8_t *b = malloc((size_t)st.st_size);
+	if (!b)
+		_exit(1);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = pread((int)fd, b + got, (size_t)st.st_size - got, (off_t)got);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		got += (size_t)r;
+	}
+	close((int)fd);
+	*n = got;
+	return b;
+}
+
+static void send_ready(int master)
+{
+	static const char ready[] = "{\"type\":\"ready\"}";
+	struct iovec iov = {.iov_base = (void *)ready, .iov_len = sizeof(ready) - 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (master >= 0) {
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &master, sizeof(int));
+	}
+	if (sendmsg(sync_fd, &m, MSG_NOSIGNAL) < 0)
+		fail("send ready");
+	if (master >= 0)
+		close(master);
+}
+
+// wait_ok reads the parent's answer: "ok", or EOF when create failed
+// (the parent kills us then anyway).
+static void wait_ok(void)
+{
+	static const char ok[] = "{\"type\":\"ok\"}";
+	char buf[64];
+	ssize_t n;
+	do
+		n = recv(sync_fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(ok) - 1 || memcmp(buf, ok, sizeof(ok) - 1) != 0)
+		_exit(1);
+	told_ok = 1;
+	close(sync_fd);
+}
+
+// cloexec_from marks every descriptor from first on close-on-exec. A
+// profile loaded earlier (no no_new_privs) may lack close_range(2): then
+// /proc/self/fd is walked, as the Go init does.
+static void cloexec_from(int first)
+{
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		fail("close_range");
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end != 0 || e->d_name[0] == '.' || fd < first || fd == dirfd(d))
+			continue;
+		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+			fail("fcntl FD_CLOEXEC");
+	}
+	closedir(d);
+}
+
+static void run(struct hako_plan *p)
+{
+	const struct hako_plan_hdr *h = &p->h;
+	sync_fd = h->sync_fd;
+	send_ready(h->master_fd);
+	wait_ok();
+
+	// Blocks until `hako start` opens the fifo for reading. Reopened
+	// through /proc/self/fd: the init's descriptor is O_PATH, so that
+	// create never blocked on it.
+	char fifo[64];
+	snprintf(fifo, sizeof(fifo), "/proc/self/fd/%d", h->fifo_fd);
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open exec fifo");
+	if (write(fd, "", 1) != 1)
+		fail("write exec fifo");
+	close(fd);
+	// Preserved descriptors down to 3, in order (each target is below
+	// its source; sync and fifo are done with).
+	for (int i = 0; i < h->npreserve; i++)
+		if (dup3(h->preserve_from + i, 3 + i, 0) < 0)
+			fail("dup3 preserved fd");
+	cloexec_from(3 + h->npreserve);
+	if ((h->flags & HAKO_PLAN_NNP) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail("prctl no_new_privs");
+	if (h->bpf_len > 0) {
+		// From here on only execve itself runs under the filter. The
+		// instructions are copied out: the plan packs them unaligned.
+		struct sock_filter *f = malloc((size_t)h->bpf_len * sizeof(*f));
+		if (!f)
+			fail("load seccomp filter");
+		memcpy(f, p->bpf, (size_t)h->bpf_len * sizeof(*f));
+		struct sock_fprog prog = {.len = (unsigned short)h->bpf_len, .filter = f};
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, h->seccomp_flags, &prog) != 0)
+			fail("load seccomp filter");
+	}
+	execve(p->path, p->argv, p->envp);
+	fail("exec %s", p->path);
+}
+
+__attribute__((constructor)) static void hako_execstage(void)
+{
+	const char *env = getenv("_HAKO_EXEC_PLAN");
+	if (!env)
+		return;
+	// First thing: execve made us dumpable again, and we stand in the
+	// container's pid namespace (CVE-2019-5736; the Go init was
+	// non-dumpable all along).
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	size_t n;
+	uint8_t *b = read_plan(env, &n);
+	struct hako_plan p;
+	char why[128];
+	if (hako_parse_plan(b, n, &p, why, sizeof(why)) < 0) {
+		errno = EINVAL;
+		sync_fd = 3; // the Go init's sync socket, where a plan could not say
+		fail("read exec plan: %s", why);
+	}
+	run(&p);
+}

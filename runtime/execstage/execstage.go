@@ -1,0 +1,114 @@
+// Package execstage is the last stage of a container's init, in C: it
+// waits for `hako start` and executes the program, so that what waits
+// between create and start is not a Go runtime (its memory is charged to
+// the container; this stage's is a few hundred kilobytes).
+//
+// The init's Go part, its setup done, writes a Plan into a memfd and
+// re-executes the binary it runs as (already sealed against
+// CVE-2019-5736) with Env naming that descriptor. This package's C
+// constructor, linked into every binary that imports it, then runs
+// before the Go runtime would start: it tells the parent "ready" (with
+// the pty master, if any), waits for "ok", opens the exec fifo, moves the
+// preserved descriptors down to 3, marks the rest close-on-exec, sets
+// no_new_privs and loads the seccomp program if the plan says so, and
+// calls execve(2). See execstage.c for the protocol.
+package execstage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// A Call is a syscall, with the arguments that matter to a filter.
+type Call struct {
+	Name string
+	Args []uint64
+}
+
+// Syscalls are what is called from the Go side's plan memfd to the
+// program's execve: the Go init's last calls, the C library's start-up in
+// the re-executed binary, and the stage's own (dup3 with preserved
+// descriptors only). A seccomp filter loaded before (a config without
+// no_new_privs) filters them all: hako's init uses the stage only if the
+// filter allows every one. An integration test holds the list to what a
+// stage is seen calling under strace.
+var Syscalls = []Call{
+	{"memfd_create", nil}, {"write", nil}, {"fcntl", []uint64{0, 2 /* F_SETFD */, 0}}, {"execveat", nil},
+	{"brk", nil}, {"arch_prctl", nil}, {"set_tid_address", nil}, {"set_robust_list", nil}, {"rseq", nil},
+	{"prlimit64", nil}, {"readlink", nil}, {"getrandom", nil}, {"mprotect", nil},
+	{"prctl", []uint64{4 /* PR_SET_DUMPABLE */, 0}}, {"prctl", []uint64{38 /* PR_SET_NO_NEW_PRIVS */, 1}},
+	{"newfstatat", nil}, {"pread64", nil}, {"close", nil}, {"sendmsg", nil}, {"recvfrom", nil},
+	{"openat", nil}, {"dup3", nil}, {"close_range", []uint64{3, 1<<32 - 1, 4 /* CLOSE_RANGE_CLOEXEC */}},
+	{"execve", nil}, {"exit_group", nil},
+}
+
+// Env names the plan's descriptor in the re-executed binary's environment.
+const Env = "_HAKO_EXEC_PLAN"
+
+// Plan is what the stage does, in its order.
+type Plan struct {
+	// Sync is the init's socket to the parent; Master, if not -1, the
+	// pty master sent with "ready".
+	Sync, Master int
+	// Fifo is the exec fifo's O_PATH descriptor.
+	Fifo int
+	// Preserve descriptors from PreserveFrom on become 3 on.
+	PreserveFrom, Preserve int
+	// NoNewPrivs is set right before the seccomp program is loaded.
+	NoNewPrivs bool
+	// BPF, if any, is the seccomp program (struct sock_filter, 8 bytes
+	// each, native order), loaded with SeccompFlags.
+	BPF          []byte
+	SeccompFlags uint32
+	// Path is the program, run with Args and Env.
+	Path      string
+	Args, Env []string
+}
+
+// The C side's limits and layout (execstage.h): a header of 13 32-bit
+// fields, native byte order.
+const (
+	maxBPF  = 4096
+	maxPlan = 16 << 20
+	hdrLen  = 52
+	flagNNP = 1
+)
+
+// Encode lays the plan out for the C stage.
+func (p *Plan) Encode() ([]byte, error) {
+	switch {
+	case p.Path == "" || len(p.Args) == 0:
+		return nil, errors.New("exec plan: no program")
+	case len(p.BPF)%8 != 0 || len(p.BPF)/8 > maxBPF:
+		return nil, fmt.Errorf("exec plan: seccomp program of %d bytes", len(p.BPF))
+	}
+	var strs bytes.Buffer
+	for _, s := range append(append([]string{p.Path}, p.Args...), p.Env...) {
+		if strings.IndexByte(s, 0) >= 0 {
+			return nil, fmt.Errorf("exec plan: NUL in %q", s)
+		}
+		strs.WriteString(s)
+		strs.WriteByte(0)
+	}
+	var flags uint32
+	if p.NoNewPrivs {
+		flags |= flagNNP
+	}
+	out := make([]byte, 0, hdrLen+len(p.BPF)+strs.Len())
+	out = append(out, "HKEX"...)
+	for _, v := range []uint32{
+		1, uint32(int32(p.Sync)), uint32(int32(p.Fifo)), uint32(int32(p.Master)), uint32(int32(p.PreserveFrom)),
+		uint32(int32(p.Preserve)), flags, p.SeccompFlags, uint32(len(p.BPF) / 8), uint32(len(p.Args)),
+		uint32(len(p.Env)), uint32(strs.Len()),
+	} {
+		out = binary.NativeEndian.AppendUint32(out, v)
+	}
+	out = append(append(out, p.BPF...), strs.Bytes()...)
+	if len(out) > maxPlan {
+		return nil, fmt.Errorf("exec plan: %d bytes, more than %d", len(out), maxPlan)
+	}
+	return out, nil
+}

@@ -1,0 +1,6 @@
+//go:build !cgo
+
+package execstage
+
+// Linked tells whether this build carries the C stage (it needs cgo).
+const Linked = false
