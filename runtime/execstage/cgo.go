@@ -8,6 +8,7 @@ package execstage
 import "C"
 
 import (
+	"encoding/binary"
 	"errors"
 	"unsafe"
 )
@@ -19,24 +20,46 @@ const Linked = true
 var _ = [1]struct{}{}[C.sizeof_struct_hako_plan_hdr-hdrLen]
 var _ = [1]struct{}{}[C.HAKO_PLAN_MAX_BPF-maxBPF]
 var _ = [1]struct{}{}[C.HAKO_PLAN_MAX-maxPlan]
+var _ = [1]struct{}{}[C.HAKO_PLAN_MAX_GROUPS-maxGroups]
+var _ = [1]struct{}{}[C.HAKO_PLAN_MAX_AFFINITY-maxAffinity]
 var _ = [1]struct{}{}[C.HAKO_PLAN_NNP-flagNNP]
+var _ = [1]struct{}{}[C.HAKO_PLAN_SECCOMP_EARLY-flagSeccompEarly]
+var _ = [1]struct{}{}[C.HAKO_PLAN_CREDS-flagCreds]
+var _ = [1]struct{}{}[C.HAKO_PLAN_CAPS-flagCaps]
+var _ = [1]struct{}{}[C.HAKO_PLAN_UMASK-flagUmask]
+var _ = [1]struct{}{}[C.HAKO_PLAN_EXEC-Exec]
+
+// parsed is what the C parser found, for the tests.
+type parsed struct {
+	path, cwd, keyring string
+	args, env          []string
+	groups             []uint32
+	affinity           []byte
+}
 
 // parse runs the C parser on b, for the tests that hold Encode to it.
-func parse(b []byte) (args, env []string, err error) {
+func parse(b []byte) (parsed, error) {
 	var p C.struct_hako_plan
 	var msg [128]C.char
 	cb := C.CBytes(b)
 	defer C.free(cb)
 	if C.hako_parse_plan((*C.uint8_t)(cb), C.size_t(len(b)), &p, &msg[0], C.size_t(len(msg))) != 0 {
-		return nil, nil, errors.New(C.GoString(&msg[0]))
+		return parsed{}, errors.New(C.GoString(&msg[0]))
 	}
 	defer C.free(unsafe.Pointer(p.argv))
 	defer C.free(unsafe.Pointer(p.envp))
+	out := parsed{path: C.GoString(p.path), cwd: C.GoString(p.cwd), keyring: C.GoString(p.keyring), env: []string{}}
 	for _, v := range unsafe.Slice(p.argv, p.h.argc) {
-		args = append(args, C.GoString(v))
+		out.args = append(out.args, C.GoString(v))
 	}
 	for _, v := range unsafe.Slice(p.envp, p.h.envc) {
-		env = append(env, C.GoString(v))
+		out.env = append(out.env, C.GoString(v))
 	}
-	return args, env, nil
+	for i := range int(p.h.ngroups) {
+		out.groups = append(out.groups, binary.NativeEndian.Uint32(C.GoBytes(unsafe.Pointer(uintptr(unsafe.Pointer(p.groups))+uintptr(4*i)), 4)))
+	}
+	if p.h.affinity_len > 0 {
+		out.affinity = C.GoBytes(unsafe.Pointer(p.affinity), C.int(p.h.affinity_len))
+	}
+	return out, nil
 }

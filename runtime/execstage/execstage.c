@@ -1,10 +1,14 @@
 //go:build cgo
 
-// The exec stage: the container's init, once its Go part has set
-// everything up, re-executes hako's binary into this constructor, which
-// runs before (and instead of) the Go runtime. What stays of the init
-// between create and start is then a few hundred kilobytes of C, not a
-// Go runtime: that memory is charged to the container.
+// The exec stage: the last steps before a container's program runs, in C,
+// as a constructor that runs before (and instead of) the Go runtime in a
+// binary that hako re-executes with _HAKO_EXEC_PLAN naming a plan's
+// descriptor. Two kinds of plan:
+//
+// WAIT, the container's init. Its Go part, its setup done, re-executes
+// its sealed binary into this stage, so that what waits between create
+// and start is a few hundred kilobytes of C, not a Go runtime (that memory
+// is charged to the container):
 //
 //   Go init (setup done)                 this stage (same pid)
 //   --------------------                 ---------------------
@@ -13,19 +17,28 @@
 //                                        "ok"                       <- parent
 //                                        open the exec fifo for writing:
 //                                        blocks until `hako start`
-//                                        preserved fds down to 3, the rest
-//                                        close-on-exec; no_new_privs and the
-//                                        seccomp filter; execve(program)
 //
-// Failures before "ok" go to the parent as an "error" message (create
-// reports them); after it, to stderr as "hako: what: cause", with exit
-// status 127 for a missing program and 126 otherwise, as the Go init's.
+// EXEC, a process joining a running container: nsenter's pre-init stage
+// (a constructor that runs first) joins its namespaces, then this stage
+// applies the process settings (keyring, credentials, capabilities, cwd,
+// umask) and says "ready": the exec never starts a Go runtime inside.
+//
+// Then, for both: preserved descriptors down to 3, the CPU affinity, the
+// rest close-on-exec, no_new_privs and the seccomp filter, execve(2).
+//
+// Failures before "ready" (or "ok") go to the parent as an "error"
+// message; after it, to stderr as "hako: what: cause", with exit status
+// 127 for a missing program and 126 otherwise, as the Go side's.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,28 +72,36 @@ int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t
 	const struct hako_plan_hdr *h = &p->h;
 	if (memcmp(h->magic, "HKEX", 4) != 0)
 		return perr(err, errlen, "bad magic");
-	if (h->version != 1)
+	if (h->version != 2)
 		return perr(err, errlen, "unknown version");
-	if (!fd_ok(h->sync_fd) || !fd_ok(h->fifo_fd) || (h->master_fd != -1 && !fd_ok(h->master_fd)) ||
-	    !fd_ok(h->preserve_from) || h->npreserve < 0 || h->npreserve > (1 << 16))
+	if (h->kind != HAKO_PLAN_WAIT && h->kind != HAKO_PLAN_EXEC)
+		return perr(err, errlen, "unknown kind");
+	if (!fd_ok(h->sync_fd) || (h->kind == HAKO_PLAN_WAIT && !fd_ok(h->fifo_fd)) ||
+	    (h->master_fd != -1 && !fd_ok(h->master_fd)) || !fd_ok(h->preserve_from) || h->npreserve < 0 ||
+	    h->npreserve > (1 << 16))
 		return perr(err, errlen, "bad descriptor");
-	if (h->flags & ~(uint32_t)HAKO_PLAN_NNP)
+	if (h->flags & ~(uint32_t)HAKO_PLAN_ALL_FLAGS)
 		return perr(err, errlen, "unknown flags");
 	if (h->bpf_len > HAKO_PLAN_MAX_BPF)
 		return perr(err, errlen, "seccomp program too long");
+	if (h->ngroups > HAKO_PLAN_MAX_GROUPS || h->affinity_len > HAKO_PLAN_MAX_AFFINITY || h->last_cap > 63 ||
+	    h->umask > 0777)
+		return perr(err, errlen, "bad process settings");
 	if (h->argc < 1 || h->argc > (1 << 20) || h->envc > (1 << 20))
 		return perr(err, errlen, "bad argument count");
-	size_t want = sizeof(*h) + (size_t)h->bpf_len * 8;
+	size_t want = sizeof(*h) + (size_t)h->bpf_len * 8 + (size_t)h->ngroups * 4 + h->affinity_len;
 	if (n != want + h->strings_len || h->strings_len == 0)
 		return perr(err, errlen, "length mismatch");
 	p->bpf = b + sizeof(*h);
+	p->groups = p->bpf + (size_t)h->bpf_len * 8;
+	p->affinity = p->groups + (size_t)h->ngroups * 4;
 	char *s = (char *)b + want, *end = s + h->strings_len;
 	if (end[-1] != 0)
 		return perr(err, errlen, "unterminated string");
 	size_t count = 0;
 	for (char *c = s; c < end; c++)
 		count += *c == 0;
-	if (count != 1 + (size_t)h->argc + h->envc)
+	if (count != 3 + (size_t)h->argc + h->envc)
 		return perr(err, errlen, "string count mismatch");
 	if (s[0] == 0)
 		return perr(err, errlen, "empty path");
@@ -92,6 +113,10 @@ int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t
 		return perr(err, errlen, "out of memory");
 	}
 	p->path = s;
+	s += strlen(s) + 1;
+	p->cwd = s;
+	s += strlen(s) + 1;
+	p->keyring = s;
 	s += strlen(s) + 1;
 	for (uint32_t i = 0; i < h->argc; i++, s += strlen(s) + 1)
 		p->argv[i] = s;
@@ -232,52 +257,141 @@ static void cloexec_from(int first)
 	closedir(d);
 }
 
+static void load_filter(const struct hako_plan *p)
+{
+	// Copied out: the plan packs the instructions unaligned.
+	struct sock_filter *f = malloc((size_t)p->h.bpf_len * sizeof(*f));
+	if (!f)
+		fail("load seccomp filter");
+	memcpy(f, p->bpf, (size_t)p->h.bpf_len * sizeof(*f));
+	struct sock_fprog prog = {.len = (unsigned short)p->h.bpf_len, .filter = f};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->h.seccomp_flags, &prog) != 0)
+		fail("load seccomp filter");
+	free(f);
+}
+
+// apply_process is an exec's share of what the Go side's applyProcess
+// does (the rest, which a plan never asks for, keeps an exec in Go), in
+// its order: keyring; seccomp when loading it needs CAP_SYS_ADMIN; the
+// bounding set, credentials and capabilities as capset.Apply; cwd, umask.
+static void apply_process(const struct hako_plan *p)
+{
+	const struct hako_plan_hdr *h = &p->h;
+	if (p->keyring[0] && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring) < 0 && errno != ENOSYS)
+		fail("join session keyring %s", p->keyring);
+	if (h->bpf_len > 0 && (h->flags & HAKO_PLAN_SECCOMP_EARLY))
+		load_filter(p);
+	if (h->flags & HAKO_PLAN_CAPS)
+		for (uint32_t c = 0; c <= h->last_cap; c++)
+			if (!(h->bounding >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+				fail("drop bounding capabilities");
+	if (h->flags & HAKO_PLAN_CREDS) {
+		// Keep the permitted set across the uid change (a switch from
+		// uid 0 clears it otherwise); gid first, while CAP_SETGID lasts.
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			fail("set keepcaps");
+		gid_t *g = malloc((h->ngroups + 1) * sizeof(gid_t));
+		if (!g)
+			fail("setgroups");
+		char list[256] = "[";
+		for (uint32_t i = 0; i < h->ngroups; i++) {
+			memcpy(&g[i], p->groups + 4 * i, 4);
+			size_t l = strlen(list);
+			if (l < sizeof(list) - 16)
+				snprintf(list + l, sizeof(list) - l, "%s%u", i ? " " : "", (unsigned)g[i]);
+		}
+		strcat(list, "]");
+		if (setgroups(h->ngroups, g) < 0)
+			fail("setgroups %s", list);
+		if (setresgid(h->gid, h->gid, h->gid) < 0)
+			fail("setresgid %u", h->gid);
+		if (setresuid(h->uid, h->uid, h->uid) < 0)
+			fail("setresuid %u", h->uid);
+		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+			fail("clear keepcaps");
+	}
+	if (h->flags & HAKO_PLAN_CAPS) {
+		struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+		struct __user_cap_data_struct d[2];
+		for (int i = 0; i < 2; i++) {
+			d[i].effective = (uint32_t)(h->effective >> (32 * i));
+			d[i].permitted = (uint32_t)(h->permitted >> (32 * i));
+			d[i].inheritable = (uint32_t)(h->inheritable >> (32 * i));
+		}
+		if (syscall(SYS_capset, &hdr, d) < 0)
+			fail("apply capabilities");
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+			fail("reset ambient capabilities");
+		// Only what is both permitted and inheritable can be raised.
+		uint64_t amb = h->ambient & h->permitted & h->inheritable;
+		for (uint32_t c = 0; c <= h->last_cap; c++)
+			if ((amb >> c & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+				fail("raise ambient capability %u", c);
+	}
+	if (p->cwd[0] && chdir(p->cwd) < 0)
+		fail("chdir %s", p->cwd);
+	if (h->flags & HAKO_PLAN_UMASK)
+		umask(h->umask);
+}
+
 static void run(struct hako_plan *p)
 {
 	const struct hako_plan_hdr *h = &p->h;
 	sync_fd = h->sync_fd;
+	if (h->kind == HAKO_PLAN_EXEC)
+		apply_process(p);
 	send_ready(h->master_fd);
-	wait_ok();
-
-	// Blocks until `hako start` opens the fifo for reading. Reopened
-	// through /proc/self/fd: the init's descriptor is O_PATH, so that
-	// create never blocked on it.
-	char fifo[64];
-	snprintf(fifo, sizeof(fifo), "/proc/self/fd/%d", h->fifo_fd);
-	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail("open exec fifo");
-	if (write(fd, "", 1) != 1)
-		fail("write exec fifo");
-	close(fd);
+	if (h->kind == HAKO_PLAN_EXEC) {
+		told_ok = 1; // the parent has its answer: failures go to stderr
+		close(sync_fd);
+	} else {
+		wait_ok();
+		// Blocks until `hako start` opens the fifo for reading.
+		// Reopened through /proc/self/fd: the init's descriptor is
+		// O_PATH, so that create never blocked on it.
+		char fifo[64];
+		snprintf(fifo, sizeof(fifo), "/proc/self/fd/%d", h->fifo_fd);
+		int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("open exec fifo");
+		if (write(fd, "", 1) != 1)
+			fail("write exec fifo");
+		close(fd);
+	}
 	// Preserved descriptors down to 3, in order (each target is below
-	// its source; sync and fifo are done with).
+	// its source; the sync socket and the fifo are done with).
 	for (int i = 0; i < h->npreserve; i++)
 		if (dup3(h->preserve_from + i, 3 + i, 0) < 0)
 			fail("dup3 preserved fd");
+	if (h->affinity_len > 0) {
+		cpu_set_t *set = malloc(h->affinity_len);
+		if (!set)
+			fail("set CPU affinity");
+		memcpy(set, p->affinity, h->affinity_len);
+		if (sched_setaffinity(0, h->affinity_len, set) < 0)
+			fail("set CPU affinity");
+	}
 	cloexec_from(3 + h->npreserve);
 	if ((h->flags & HAKO_PLAN_NNP) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail("prctl no_new_privs");
-	if (h->bpf_len > 0) {
-		// From here on only execve itself runs under the filter. The
-		// instructions are copied out: the plan packs them unaligned.
-		struct sock_filter *f = malloc((size_t)h->bpf_len * sizeof(*f));
-		if (!f)
-			fail("load seccomp filter");
-		memcpy(f, p->bpf, (size_t)h->bpf_len * sizeof(*f));
-		struct sock_fprog prog = {.len = (unsigned short)h->bpf_len, .filter = f};
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, h->seccomp_flags, &prog) != 0)
-			fail("load seccomp filter");
-	}
+	// From here on only execve itself runs under the filter.
+	if (h->bpf_len > 0 && !(h->flags & HAKO_PLAN_SECCOMP_EARLY))
+		load_filter(p);
 	execve(p->path, p->argv, p->envp);
 	fail("exec %s", p->path);
 }
+
+extern void hako_nsenter_enter(void) __attribute__((weak));
 
 __attribute__((constructor)) static void hako_execstage(void)
 {
 	const char *env = getenv("_HAKO_EXEC_PLAN");
 	if (!env)
 		return;
+	// An exec's namespaces first: nsenter's pre-init stage, if this
+	// binary has it, runs now if its constructor has not yet.
+	if (hako_nsenter_enter)
+		hako_nsenter_enter();
 	// First thing: execve made us dumpable again, and we stand in the
 	// container's pid namespace (CVE-2019-5736; the Go init was
 	// non-dumpable all along).

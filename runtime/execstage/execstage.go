@@ -48,15 +48,51 @@ var Syscalls = []Call{
 // Env names the plan's descriptor in the re-executed binary's environment.
 const Env = "_HAKO_EXEC_PLAN"
 
+// Kind is what a plan is for.
+type Kind uint32
+
+const (
+	// Wait is the container's init: its Go part has set the process up;
+	// the stage says "ready", waits for "ok" and for `hako start` (the
+	// exec fifo), then runs the program.
+	Wait Kind = 0
+	// Exec is a process joining a container (nsenter's pre-init stage
+	// joined its namespaces): the stage applies the process settings,
+	// says "ready", and runs the program.
+	Exec Kind = 1
+)
+
 // Plan is what the stage does, in its order.
 type Plan struct {
-	// Sync is the init's socket to the parent; Master, if not -1, the
-	// pty master sent with "ready".
+	Kind Kind
+	// Sync is the socket to the parent; Master, if not -1, the pty
+	// master sent with "ready".
 	Sync, Master int
-	// Fifo is the exec fifo's O_PATH descriptor.
+	// Fifo is the exec fifo's O_PATH descriptor (Wait).
 	Fifo int
+	// Keyring, if set, is the session keyring to join (Exec).
+	Keyring string
+	// SeccompEarly loads the filter before the credentials change (no
+	// no_new_privs: loading it needs CAP_SYS_ADMIN), not right before
+	// execve.
+	SeccompEarly bool
+	// Creds switches to UID, GID and Groups (Exec).
+	Creds    bool
+	UID, GID uint32
+	Groups   []uint32
+	// Caps sets the capability sets (bit N is capability N), dropping
+	// from the bounding set up to LastCap (Exec).
+	Caps                                                 bool
+	LastCap                                              uint32
+	Bounding, Effective, Permitted, Inheritable, Ambient uint64
+	// Cwd, if set, is changed to (Exec); Umask is set if SetUmask.
+	Cwd      string
+	SetUmask bool
+	Umask    uint32
 	// Preserve descriptors from PreserveFrom on become 3 on.
 	PreserveFrom, Preserve int
+	// Affinity, if set, is the CPU mask (cpu_set_t bytes) to run on.
+	Affinity []byte
 	// NoNewPrivs is set right before the seccomp program is loaded.
 	NoNewPrivs bool
 	// BPF, if any, is the seccomp program (struct sock_filter, 8 bytes
@@ -68,13 +104,20 @@ type Plan struct {
 	Args, Env []string
 }
 
-// The C side's limits and layout (execstage.h): a header of 13 32-bit
-// fields, native byte order.
+// The C side's limits and layout (execstage.h): a header of 120 bytes,
+// native byte order, no padding.
 const (
-	maxBPF  = 4096
-	maxPlan = 16 << 20
-	hdrLen  = 52
-	flagNNP = 1
+	maxBPF      = 4096
+	maxPlan     = 16 << 20
+	maxGroups   = 65536
+	maxAffinity = 8192
+	hdrLen      = 120
+
+	flagNNP          = 1
+	flagSeccompEarly = 2
+	flagCreds        = 4
+	flagCaps         = 8
+	flagUmask        = 16
 )
 
 // Encode lays the plan out for the C stage.
@@ -84,9 +127,11 @@ func (p *Plan) Encode() ([]byte, error) {
 		return nil, errors.New("exec plan: no program")
 	case len(p.BPF)%8 != 0 || len(p.BPF)/8 > maxBPF:
 		return nil, fmt.Errorf("exec plan: seccomp program of %d bytes", len(p.BPF))
+	case len(p.Groups) > maxGroups || len(p.Affinity) > maxAffinity || p.LastCap > 63 || p.Umask > 0o777:
+		return nil, errors.New("exec plan: process settings out of range")
 	}
 	var strs bytes.Buffer
-	for _, s := range append(append([]string{p.Path}, p.Args...), p.Env...) {
+	for _, s := range append(append([]string{p.Path, p.Cwd, p.Keyring}, p.Args...), p.Env...) {
 		if strings.IndexByte(s, 0) >= 0 {
 			return nil, fmt.Errorf("exec plan: NUL in %q", s)
 		}
@@ -94,19 +139,35 @@ func (p *Plan) Encode() ([]byte, error) {
 		strs.WriteByte(0)
 	}
 	var flags uint32
-	if p.NoNewPrivs {
-		flags |= flagNNP
+	for _, f := range []struct {
+		on  bool
+		bit uint32
+	}{{p.NoNewPrivs, flagNNP}, {p.SeccompEarly, flagSeccompEarly}, {p.Creds, flagCreds}, {p.Caps, flagCaps}, {p.SetUmask, flagUmask}} {
+		if f.on {
+			flags |= f.bit
+		}
 	}
-	out := make([]byte, 0, hdrLen+len(p.BPF)+strs.Len())
+	ne := binary.NativeEndian
+	out := make([]byte, 0, hdrLen+len(p.BPF)+4*len(p.Groups)+len(p.Affinity)+strs.Len())
 	out = append(out, "HKEX"...)
 	for _, v := range []uint32{
-		1, uint32(int32(p.Sync)), uint32(int32(p.Fifo)), uint32(int32(p.Master)), uint32(int32(p.PreserveFrom)),
-		uint32(int32(p.Preserve)), flags, p.SeccompFlags, uint32(len(p.BPF) / 8), uint32(len(p.Args)),
-		uint32(len(p.Env)), uint32(strs.Len()),
+		2, uint32(p.Kind), uint32(int32(p.Sync)), uint32(int32(p.Fifo)), uint32(int32(p.Master)),
+		uint32(int32(p.PreserveFrom)), uint32(int32(p.Preserve)), flags, p.SeccompFlags, uint32(len(p.BPF) / 8),
+		p.UID, p.GID, uint32(len(p.Groups)), p.Umask, p.LastCap,
 	} {
-		out = binary.NativeEndian.AppendUint32(out, v)
+		out = ne.AppendUint32(out, v)
 	}
-	out = append(append(out, p.BPF...), strs.Bytes()...)
+	for _, v := range []uint64{p.Bounding, p.Effective, p.Permitted, p.Inheritable, p.Ambient} {
+		out = ne.AppendUint64(out, v)
+	}
+	for _, v := range []uint32{uint32(len(p.Affinity)), uint32(len(p.Args)), uint32(len(p.Env)), uint32(strs.Len())} {
+		out = ne.AppendUint32(out, v)
+	}
+	out = append(out, p.BPF...)
+	for _, g := range p.Groups {
+		out = ne.AppendUint32(out, g)
+	}
+	out = append(append(out, p.Affinity...), strs.Bytes()...)
 	if len(out) > maxPlan {
 		return nil, fmt.Errorf("exec plan: %d bytes, more than %d", len(out), maxPlan)
 	}

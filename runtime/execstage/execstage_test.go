@@ -12,24 +12,31 @@ import (
 
 func valid() *Plan {
 	return &Plan{
-		Sync: 3, Fifo: 4, Master: -1, PreserveFrom: 5, Preserve: 2, NoNewPrivs: true,
+		Kind: Exec, Sync: 3, Fifo: 4, Master: -1, PreserveFrom: 5, Preserve: 2, NoNewPrivs: true,
+		Keyring: "_ses.x", Creds: true, UID: 1000, GID: 1000, Groups: []uint32{10, 20},
+		Caps: true, LastCap: 40, Bounding: 1<<40 | 1, Effective: 1, Permitted: 1, Inheritable: 0, Ambient: 0,
+		Cwd: "/home", SetUmask: true, Umask: 0o027, Affinity: []byte{3, 0, 0, 0, 0, 0, 0, 0},
 		BPF: bytes.Repeat([]byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, 3), SeccompFlags: 1,
 		Path: "/bin/sh", Args: []string{"sh", "-c", ""}, Env: []string{"PATH=/bin", "HOME=/"},
 	}
 }
 
 func TestEncodeParseRoundTrip(t *testing.T) {
-	for _, p := range []*Plan{valid(), {Sync: 3, Fifo: 4, Master: 7, Path: "/x", Args: []string{"x"}}} {
+	for _, p := range []*Plan{valid(), {Kind: Wait, Sync: 3, Fifo: 4, Master: 7, Path: "/x", Args: []string{"x"}}} {
 		b, err := p.Encode()
 		if err != nil {
 			t.Fatal(err)
 		}
-		args, env, err := parse(b)
+		got, err := parse(b)
 		if err != nil {
 			t.Fatalf("C parser refused Encode's plan: %v", err)
 		}
-		if !reflect.DeepEqual(args, p.Args) || len(env) != len(p.Env) || (len(env) > 0 && !reflect.DeepEqual(env, p.Env)) {
-			t.Fatalf("parsed args %q env %q, want %q %q", args, env, p.Args, p.Env)
+		want := parsed{p.Path, p.Cwd, p.Keyring, p.Args, p.Env, p.Groups, p.Affinity}
+		if want.env == nil {
+			want.env = []string{}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("parsed %+v, want %+v", got, want)
 		}
 	}
 }
@@ -39,8 +46,11 @@ func TestEncodeRefuses(t *testing.T) {
 		"no path":      func(p *Plan) { p.Path = "" },
 		"no args":      func(p *Plan) { p.Args = nil },
 		"NUL in env":   func(p *Plan) { p.Env = []string{"A=\x00"} },
+		"NUL in cwd":   func(p *Plan) { p.Cwd = "/\x00" },
 		"partial insn": func(p *Plan) { p.BPF = p.BPF[:5] },
 		"long program": func(p *Plan) { p.BPF = make([]byte, 8*(maxBPF+1)) },
+		"last cap":     func(p *Plan) { p.LastCap = 64 },
+		"umask":        func(p *Plan) { p.Umask = 0o1000 },
 	} {
 		p := valid()
 		mod(p)
@@ -51,15 +61,15 @@ func TestEncodeRefuses(t *testing.T) {
 }
 
 // TestParseRefuses: the C parser takes nothing but a whole, consistent
-// plan (it runs in the container's init, before any Go).
+// plan (it runs in the container, before any Go).
 func TestParseRefuses(t *testing.T) {
 	good, err := valid().Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	le := binary.NativeEndian
+	strs := hdrLen + 3*8 + 2*4 + 8 // where the strings start
 	set := func(off int, v uint32) func([]byte) []byte {
-		return func(b []byte) []byte { le.PutUint32(b[off:], v); return b }
+		return func(b []byte) []byte { binary.NativeEndian.PutUint32(b[off:], v); return b }
 	}
 	for _, tc := range []struct {
 		name, want string
@@ -67,23 +77,28 @@ func TestParseRefuses(t *testing.T) {
 	}{
 		{"empty", "short header", func(b []byte) []byte { return nil }},
 		{"magic", "bad magic", func(b []byte) []byte { b[0] = 'X'; return b }},
-		{"version", "unknown version", set(4, 2)},
-		{"sync fd", "bad descriptor", set(8, 0xffffffff)},
-		{"master fd", "bad descriptor", set(16, 0xfffffffe)},
-		{"preserve count", "bad descriptor", set(24, 0xffffffff)},
-		{"flags", "unknown flags", set(28, 2)},
-		{"bpf length", "seccomp program too long", set(36, maxBPF+1)},
-		{"bpf length vs size", "length mismatch", set(36, 2)},
-		{"no args", "bad argument count", set(40, 0)},
-		{"arg count", "string count mismatch", set(40, 2)},
+		{"version", "unknown version", set(4, 1)},
+		{"kind", "unknown kind", set(8, 2)},
+		{"sync fd", "bad descriptor", set(12, 0xffffffff)},
+		{"master fd", "bad descriptor", set(20, 0xfffffffe)},
+		{"preserve count", "bad descriptor", set(28, 0xffffffff)},
+		{"flags", "unknown flags", set(32, 32)},
+		{"bpf length", "seccomp program too long", set(40, maxBPF+1)},
+		{"bpf length vs size", "length mismatch", set(40, 2)},
+		{"groups", "bad process settings", set(52, maxGroups+1)},
+		{"umask", "bad process settings", set(56, 0o1000)},
+		{"last cap", "bad process settings", set(60, 64)},
+		{"affinity", "bad process settings", set(104, maxAffinity+1)},
+		{"no args", "bad argument count", set(108, 0)},
+		{"arg count", "string count mismatch", set(108, 2)},
 		{"truncated", "length mismatch", func(b []byte) []byte { return b[:len(b)-1] }},
 		{"trailing", "length mismatch", func(b []byte) []byte { return append(b, 0) }},
 		{"unterminated", "unterminated string", func(b []byte) []byte { b[len(b)-1] = 'x'; return b }},
 		// "/bin/sh" -> "", "bin/sh": one string more, counted as env.
-		{"empty path", "empty path", func(b []byte) []byte { b[hdrLen+24] = 0; return set(44, 3)(b) }},
+		{"empty path", "empty path", func(b []byte) []byte { b[strs] = 0; return set(112, 3)(b) }},
 	} {
 		b := tc.mod(append([]byte(nil), good...))
-		_, _, err := parse(b)
+		_, err := parse(b)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
 		}

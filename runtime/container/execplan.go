@@ -1,0 +1,198 @@
+package container
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"hako.dev/capset"
+	"hako.dev/runtime/execstage"
+	"hako.dev/seccomp"
+)
+
+// An exec's process settings are applied by the C exec stage
+// (hako.dev/runtime/execstage) in the re-executed binary, right after
+// nsenter's pre-init stage joined the container's namespaces: the exec
+// never starts a Go runtime inside the container. What needs the
+// container's files (the program's path, HOME) is looked up here, through
+// /proc/PID/root without leaving it; the seccomp filter is compiled here.
+// Settings the stage does not carry (a terminal, a shared mount
+// namespace, a paused container, personality, scheduler, I/O priority,
+// memory policy, LSM labels, a seccomp listener) keep the exec in Go.
+
+// execPlan returns the stage's plan for running p in c, or nil when the
+// exec needs the Go init.
+func (c *Container) execPlan(p *specs.Process, preserve int, late bool) (*execstage.Plan, error) {
+	spec := c.rec.Spec
+	if !execstage.Linked || p.Terminal || c.rec.HostMounts || late || spec.Linux.Personality != nil ||
+		p.Scheduler != nil || p.IOPriority != nil || spec.Linux.MemoryPolicy != nil ||
+		p.ApparmorProfile != "" || p.SelinuxLabel != "" {
+		return nil, nil
+	}
+	sets, _, err := capset.FromSpec(p.Capabilities)
+	if err != nil {
+		return nil, err
+	}
+	if missing, err := capset.Missing(sets); err != nil || len(missing) > 0 {
+		return nil, err // the Go init names them
+	}
+	last, err := capset.LastCap()
+	if err != nil {
+		return nil, err
+	}
+	plan := &execstage.Plan{
+		Kind: execstage.Exec, Sync: initSockFd, Fifo: -1, Master: -1, PreserveFrom: initSockFd + 1, Preserve: preserve,
+		Creds: true, UID: p.User.UID, GID: p.User.GID, Groups: p.User.AdditionalGids,
+		Caps: true, LastCap: uint32(last), Bounding: capset.Mask(sets.Bounding), Effective: capset.Mask(sets.Effective),
+		Permitted: capset.Mask(sets.Permitted), Inheritable: capset.Mask(sets.Inheritable), Ambient: capset.Mask(sets.Ambient),
+		Cwd: cwd(p), SetUmask: true, Umask: 0o022, NoNewPrivs: p.NoNewPrivileges, Args: p.Args,
+	}
+	if !c.rec.NoNewKeyring {
+		plan.Keyring = "_ses." + c.rec.ID // the container's, as its init joined
+	}
+	if p.User.Umask != nil {
+		plan.Umask = *p.User.Umask
+	}
+	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
+		set, err := capset.ParseCPUList(a.Final)
+		if err != nil {
+			return nil, err
+		}
+		plan.Affinity = unsafe.Slice((*byte)(unsafe.Pointer(&set)), unsafe.Sizeof(set))
+	}
+	if spec.Linux.Seccomp != nil {
+		f, _, err := seccomp.Compile(spec.Linux.Seccomp, p.NoNewPrivileges)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Release()
+		if f.Notify() {
+			return nil, nil // its listener is handed over by the Go init
+		}
+		if plan.BPF, plan.SeccompFlags, err = f.Program(); err != nil {
+			return nil, err
+		}
+		plan.SeccompEarly = !p.NoNewPrivileges
+	}
+	root, err := unix.Open("/proc/"+strconv.Itoa(c.rec.Pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: "container root", Err: err}
+	}
+	defer unix.Close(root)
+	if plan.Path, err = lookPathIn(root, p); err != nil {
+		return nil, err
+	}
+	plan.Env = withHomeFrom(p.Env, p.User.UID, func() (*os.File, error) { return openRegularIn(root, "/etc/passwd") })
+	return plan, nil
+}
+
+// openRegularIn opens name, resolved inside root (symlinks and ".." stay
+// in it), for reading if it is a regular file: anything else (a fifo, a
+// device the container planted) is only looked at, never opened.
+func openRegularIn(root int, name string) (*os.File, error) {
+	fd, err := unix.Openat2(root, strings.TrimLeft(name, "/"), &unix.OpenHow{
+		Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EINVAL}
+	}
+	return os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_RDONLY, 0)
+}
+
+// lookPathIn is lookPath's answer, found from outside: exec.LookPath's
+// search with the process's PATH, each candidate resolved inside root,
+// and its error texts, which Docker matches.
+func lookPathIn(root int, p *specs.Process) (string, error) {
+	file := p.Args[0]
+	if strings.Contains(file, "/") {
+		if err := executableIn(root, file); err != nil {
+			return "", &exec.Error{Name: file, Err: err}
+		}
+		return file, nil
+	}
+	pathEnv := ""
+	for _, e := range p.Env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	for _, dir := range strings.Split(pathEnv, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		// A relative candidate is checked from the root, where the Go
+		// init's lookPath stands (it runs before the chdir).
+		if cand := path.Join(dir, file); executableIn(root, cand) == nil {
+			return cand, nil
+		}
+	}
+	return "", &exec.Error{Name: file, Err: exec.ErrNotFound}
+}
+
+// executableIn is exec's findExecutable inside root, as root (which any
+// execute bit lets through): a file, not a directory, with one.
+func executableIn(root int, name string) error {
+	fd, err := unix.Openat2(root, strings.TrimLeft(name, "/"), &unix.OpenHow{
+		Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+		return syscall.EISDIR
+	case st.Mode&0o111 == 0:
+		return fs.ErrPermission
+	}
+	return nil
+}
+
+// withHomeFrom is withHome with /etc/passwd opened by open.
+func withHomeFrom(env []string, uid uint32, open func() (*os.File, error)) []string {
+	for _, e := range env {
+		if strings.HasPrefix(e, "HOME=") {
+			return env
+		}
+	}
+	home := "/"
+	if f, err := open(); err == nil {
+		home = homeIn(f, uid)
+		f.Close()
+	}
+	return append(env[:len(env):len(env)], "HOME="+home)
+}
+
+// homeIn looks uid up in an /etc/passwd (its first megabyte).
+func homeIn(f *os.File, uid uint32) string {
+	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
+	want := strconv.FormatUint(uint64(uid), 10)
+	for _, l := range strings.Split(string(b), "\n") {
+		// name:password:uid:gid:gecos:home:shell
+		if f := strings.Split(l, ":"); len(f) >= 6 && f[2] == want && f[5] != "" {
+			return f[5]
+		}
+	}
+	return "/"
+}
