@@ -34,18 +34,9 @@ type Credential struct {
 // does not have cannot be granted; Apply names it instead of returning the
 // kernel's bare EPERM.
 func Apply(s Sets, cred *Credential) error {
-	cur, err := capability.NewPid2(0)
+	missing, err := Missing(s)
 	if err != nil {
 		return err
-	}
-	if err := cur.Load(); err != nil {
-		return fmt.Errorf("read capabilities: %w", err)
-	}
-	var missing []string
-	for _, c := range s.Permitted {
-		if !cur.Get(capability.PERMITTED, c) || !cur.Get(capability.BOUNDING, c) {
-			missing = append(missing, Name(c))
-		}
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("apply capabilities: %s not in the runtime's own bounding set, so it cannot be granted",
@@ -86,6 +77,25 @@ func Apply(s Sets, cred *Credential) error {
 		}
 	}
 	return nil
+}
+
+// Missing names the capabilities s asks to be permitted that the calling
+// thread lacks in its permitted or bounding set: Apply could not grant them.
+func Missing(s Sets) ([]string, error) {
+	cur, err := capability.NewPid2(0)
+	if err != nil {
+		return nil, err
+	}
+	if err := cur.Load(); err != nil {
+		return nil, fmt.Errorf("read capabilities: %w", err)
+	}
+	var missing []string
+	for _, c := range s.Permitted {
+		if !cur.Get(capability.PERMITTED, c) || !cur.Get(capability.BOUNDING, c) {
+			missing = append(missing, Name(c))
+		}
+	}
+	return missing, nil
 }
 
 // setCred switches the calling thread's credentials, keeping its permitted

@@ -78,3 +78,16 @@ func Known() []string {
 	}
 	return out
 }
+
+// Mask is a set as a bit mask, bit N for capability N, as capset(2) and
+// /proc/PID/status have it.
+func Mask(cs []capability.Cap) uint64 {
+	var m uint64
+	for _, c := range cs {
+		m |= 1 << uint(c)
+	}
+	return m
+}
+
+// LastCap is the highest capability the running kernel knows.
+func LastCap() (capability.Cap, error) { return capability.LastCap() }

@@ -93,6 +93,18 @@ func SetIOPriority(p *specs.LinuxIOPriority) error {
 // SetAffinity pins a thread (pid; 0 for the calling one) to a CPU list
 // such as "0-3,6".
 func SetAffinity(pid int, list string) error {
+	set, err := ParseCPUList(list)
+	if err != nil {
+		return err
+	}
+	if err := unix.SchedSetaffinity(pid, &set); err != nil {
+		return fmt.Errorf("cpu affinity %q: %w", list, err)
+	}
+	return nil
+}
+
+// ParseCPUList reads a CPU list such as "0-3,6" (CPUs below 1024).
+func ParseCPUList(list string) (unix.CPUSet, error) {
 	var set unix.CPUSet
 	set.Zero()
 	for _, part := range strings.Split(list, ",") {
@@ -104,16 +116,13 @@ func SetAffinity(pid int, list string) error {
 			b, err2 = strconv.Atoi(hi)
 		}
 		if err1 != nil || err2 != nil || a < 0 || b < a || b >= 1024 {
-			return fmt.Errorf("cpu affinity %q: bad list", list)
+			return set, fmt.Errorf("cpu affinity %q: bad list", list)
 		}
 		for c := a; c <= b; c++ {
 			set.Set(c)
 		}
 	}
-	if err := unix.SchedSetaffinity(pid, &set); err != nil {
-		return fmt.Errorf("cpu affinity %q: %w", list, err)
-	}
-	return nil
+	return set, nil
 }
 
 // JoinSessionKeyring gives the process a new session keyring called name,

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -200,4 +201,136 @@ func TestTightLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExecByStage: an exec's process settings are applied by the C exec
+// stage (no Go runtime starts in the container) and come out as the Go
+// init's do. Each process is exec'd twice, as given and with a scheduler
+// setting that changes nothing (SCHED_OTHER) but keeps the exec in Go;
+// the probe's reports must match, and strace must show the first one
+// never started a Go runtime (no sigaltstack(2) in the process that execs
+// the program) and the second one did.
+func TestExecByStage(t *testing.T) {
+	if out, err := exec.Command("../hack/setup.sh", "strace").CombinedOutput(); err != nil {
+		t.Fatalf("install strace: %v\n%s", err, out)
+	}
+	e := newEnv(t)
+	id := e.id("stage-exec")
+	e.mustHako("run", "-d", "--bundle", e.bundle([]string{"testinit", "sleep"}, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdirat", "mkdir"}, Action: specs.ActErrno}}}
+	}), id)
+	defer e.hako("delete", "--force", id)
+	umask := uint32(0o027)
+	probe := "testinit ids; testinit caps; testinit seccomp; testinit cwd; testinit env | sort; testinit rlimits; " +
+		"testinit fds; testinit keyring; grep -E '^(Umask|Cpus_allowed_list)' /proc/self/status; mkdir /tmp/x 2>&1; true"
+	base := func() *specs.Process {
+		return &specs.Process{
+			Args: []string{"sh", "-c", probe}, Cwd: "/tmp", Env: []string{"PATH=/bin:/usr/bin", "A=b"},
+			User: specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{5, 7}, Umask: &umask},
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding: []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"}, Effective: []string{"CAP_KILL"},
+				Permitted: []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"}, Inheritable: []string{"CAP_NET_BIND_SERVICE"},
+				Ambient: []string{"CAP_NET_BIND_SERVICE"},
+			},
+			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 512, Soft: 256}},
+			ExecCPUAffinity: &specs.CPUAffinity{Final: "0"},
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Process)
+	}{
+		{"user_caps_umask", nil},
+		{"no_new_privs", func(p *specs.Process) { p.NoNewPrivileges = true }},
+		{"root_default_home", func(p *specs.Process) {
+			p.User = specs.User{}
+			p.Capabilities = nil
+			p.ExecCPUAffinity = nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var outs [2]string
+			for i, goInit := range []bool{false, true} {
+				p := base()
+				if tc.edit != nil {
+					tc.edit(p)
+				}
+				if goInit {
+					p.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
+				}
+				file := filepath.Join(t.TempDir(), "process.json")
+				b, _ := json.Marshal(p)
+				if err := os.WriteFile(file, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				trace := filepath.Join(t.TempDir(), "trace")
+				cmd := exec.Command("strace", "-f", "-qq", "-o", trace, "-e", "trace=execve,sigaltstack",
+					hakoBin, "--root", e.root, "exec", "--process", file, id)
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("exec (Go init %v): %v\n%s", goInit, err, stderr.String())
+				}
+				// The probe's stdout and stderr are new pipes each time.
+				outs[i] = regexp.MustCompile(`pipe:\[\d+\]`).ReplaceAllString(stdout.String(), "pipe")
+				if started := goStartedBefore(t, trace, `"/bin/sh"`); started != goInit {
+					t.Errorf("Go runtime started in the exec'd process: %v, want %v", started, goInit)
+				}
+			}
+			if outs[0] != outs[1] {
+				t.Errorf("C stage and Go init differ:\n--- stage\n%s--- Go\n%s", outs[0], outs[1])
+			}
+			for _, want := range []string{"Seccomp:\t2", "Operation not permitted"} {
+				if !strings.Contains(outs[0], want) {
+					t.Errorf("output lacks %q:\n%s", want, outs[0])
+				}
+			}
+		})
+	}
+	t.Run("errors", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			want string
+			code int
+		}{
+			{[]string{"nosuch"}, `exec: "nosuch": executable file not found in $PATH`, 1},
+			{[]string{"/nosuch"}, `exec: "/nosuch": stat /nosuch: no such file or directory`, 1},
+			{[]string{"/etc"}, `exec: "/etc": is a directory`, 1},
+			{[]string{"/etc/passwd"}, `exec: "/etc/passwd": permission denied`, 1},
+			{[]string{"--cwd", "/nowhere", "true"}, "chdir /nowhere: no such file or directory", 1},
+		} {
+			r := e.hako(append([]string{"exec"}, append(tc.args[:len(tc.args)-1:len(tc.args)-1], id, tc.args[len(tc.args)-1])...)...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exec %v: %+v, want exit %d and %q", tc.args, r, tc.code, tc.want)
+			}
+		}
+	})
+}
+
+// goStartedBefore tells from an strace log whether the process that
+// executed prog had started a Go runtime first (Go's threads each call
+// sigaltstack(2); the C library and the stages never do).
+func goStartedBefore(t *testing.T, trace, prog string) bool {
+	t.Helper()
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	pid := ""
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) > 1 && strings.HasPrefix(f[1], "execve("+prog) {
+			pid = f[0]
+		}
+	}
+	if pid == "" {
+		t.Fatalf("no execve of %s in the trace:\n%s", prog, b)
+	}
+	for _, l := range lines {
+		if strings.HasPrefix(l, pid+" ") && strings.Contains(l, "sigaltstack(") {
+			return true
+		}
+	}
+	return false
 }

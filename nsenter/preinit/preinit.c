@@ -597,9 +597,19 @@ __attribute__((constructor)) static void hako_preinit(int argc, char **argv, cha
 __attribute__((constructor)) static void hako_preinit(void) { preinit(0, NULL); }
 #endif
 
+// hako_nsenter_enter runs the stage now, for another constructor that must
+// run after it (runtime/execstage's, which carries on in the namespaces
+// entered here): constructors run in no order one can rely on, and
+// whichever comes first does the work, once.
+void hako_nsenter_enter(void) { preinit(0, NULL); }
+
 static void preinit(int argc, char **argv)
 {
 	static struct hako_request req;
+	static int done;
+	if (done)
+		return;
+	done = 1;
 	const char *env = getenv("_HAKO_NSENTER_FD");
 	if (!env) {
 		// nsrun's common command lines are carried out here, before the

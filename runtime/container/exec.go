@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -14,6 +15,7 @@ import (
 	"hako.dev/capset"
 	"hako.dev/console"
 	"hako.dev/nsenter"
+	"hako.dev/runtime/execstage"
 	"hako.dev/seccomp"
 )
 
@@ -97,6 +99,10 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if err := checkPreserved(o.PreserveFDs); err != nil {
 		return 0, -1, err
 	}
+	plan, err := c.execPlan(p, o.PreserveFDs, late)
+	if err != nil {
+		return 0, -1, err
+	}
 	if p.Terminal && o.ConsoleSocket == "" && o.Detach {
 		return 0, -1, errors.New("exec: a terminal for a detached process needs --console-socket")
 	}
@@ -138,6 +144,18 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		}
 		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
 	}
+	if plan != nil {
+		// The C exec stage instead of the Go init: its plan comes as a
+		// memfd after the preserved descriptors.
+		fd, err := planFile(plan, unix.MFD_CLOEXEC)
+		if err != nil {
+			return 0, -1, err
+		}
+		f := os.NewFile(uintptr(fd), "exec plan")
+		defer f.Close()
+		cmd.Env = []string{execstage.Env + "=" + strconv.Itoa(3+len(cmd.ExtraFiles))}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+	}
 	if !p.Terminal {
 		setStdio(cmd, o.Stdin, o.Stdout, o.Stderr)
 	}
@@ -175,9 +193,11 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		return 0, -1, err
 	}
 	phase("rlimits, cgroup joined, namespaces entered")
-	if err := send(parentSock, execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: c.rec.Spec, Process: p,
-		PreserveFDs: o.PreserveFDs, WaitMove: late, Chroot: c.chrootFor()}); err != nil {
-		return fail(err)
+	if plan == nil {
+		if err := send(parentSock, execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: c.rec.Spec, Process: p,
+			PreserveFDs: o.PreserveFDs, WaitMove: late, Chroot: c.chrootFor()}); err != nil {
+			return fail(err)
+		}
 	}
 	var msg syncMsg
 	fds, err := recv(parentSock, &msg)

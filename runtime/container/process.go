@@ -1,10 +1,7 @@
 package container
 
 import (
-	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -126,36 +123,20 @@ func loadFilter(f *seccomp.Filter, handoff func(*os.File) error) error {
 
 // withHome adds HOME when env has none, as runc does: the user's home in
 // the container's /etc/passwd, or "/". (Docker and podman always set it;
-// ctr and bare bundles rely on the runtime.)
+// ctr and bare bundles rely on the runtime.) The file is the image's:
+// opened without blocking (a fifo there must not hang the init), read
+// only if regular.
 func withHome(env []string, uid uint32) []string {
-	for _, e := range env {
-		if strings.HasPrefix(e, "HOME=") {
-			return env
+	return withHomeFrom(env, uid, func() (*os.File, error) {
+		fd, err := unix.Open("/etc/passwd", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return append(env, "HOME="+homeOf(uid))
-}
-
-// homeOf looks uid up in the container's /etc/passwd. The file is the
-// image's: opened without blocking (a fifo there must not hang the
-// init), read only if regular, and only its first megabyte.
-func homeOf(uid uint32) string {
-	fd, err := unix.Open("/etc/passwd", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return "/"
-	}
-	f := os.NewFile(uintptr(fd), "/etc/passwd")
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return "/"
-	}
-	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
-	want := strconv.FormatUint(uint64(uid), 10)
-	for _, l := range strings.Split(string(b), "\n") {
-		// name:password:uid:gid:gecos:home:shell
-		if f := strings.Split(l, ":"); len(f) >= 6 && f[2] == want && f[5] != "" {
-			return f[5]
+		f := os.NewFile(uintptr(fd), "/etc/passwd")
+		if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+			f.Close()
+			return nil, os.ErrInvalid
 		}
-	}
-	return "/"
+		return f, nil
+	})
 }

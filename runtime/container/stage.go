@@ -79,23 +79,12 @@ func execStage(self int, cfg *initConfig, s setUp, master console.Console) error
 		}
 		plan.BPF, plan.SeccompFlags = bpf, flags
 	}
-	b, err := plan.Encode()
+	// Not close-on-exec: the stage reads it (and closes it).
+	fd, err := planFile(&plan, 0)
 	if err != nil {
 		return err
 	}
-	// Not close-on-exec: the stage reads it (and closes it).
-	fd, err := unix.MemfdCreate("hako-exec-plan", 0)
-	if err != nil {
-		return os.NewSyscallError("memfd_create", err)
-	}
 	defer unix.Close(fd)
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		if err != nil {
-			return os.NewSyscallError("write exec plan", err)
-		}
-		b = b[n:]
-	}
 	keep := []int{initSockFd, initFifoFd}
 	if plan.Master >= 0 {
 		keep = append(keep, plan.Master)
@@ -122,4 +111,25 @@ func execStage(self int, cfg *initConfig, s setUp, master console.Console) error
 	_, _, e := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(self), uintptr(unsafe.Pointer(&empty[0])),
 		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), unix.AT_EMPTY_PATH, 0)
 	return os.NewSyscallError("execveat", e)
+}
+
+// planFile writes plan into a memfd made with flags and returns it.
+func planFile(plan *execstage.Plan, flags int) (int, error) {
+	b, err := plan.Encode()
+	if err != nil {
+		return -1, err
+	}
+	fd, err := unix.MemfdCreate("hako-exec-plan", flags)
+	if err != nil {
+		return -1, os.NewSyscallError("memfd_create", err)
+	}
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err != nil {
+			unix.Close(fd)
+			return -1, os.NewSyscallError("write exec plan", err)
+		}
+		b = b[n:]
+	}
+	return fd, nil
 }
