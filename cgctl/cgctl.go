@@ -45,6 +45,9 @@ type Manager interface {
 	Create() error
 	// Apply creates the cgroup where it does not exist and moves pid into it.
 	Apply(pid int) error
+	// Entry creates the cgroup where it does not exist and says how a
+	// process about to start gets in by itself, without Apply's cost.
+	Entry() (*Entry, error)
 	// Set writes the given resource limits; fields left nil are not touched.
 	Set(r *specs.LinuxResources) error
 	// Pids lists the processes in the cgroup and its descendants.

@@ -76,6 +76,38 @@ func startIn(t *testing.T, m Manager, script string) (*exec.Cmd, *strings.Builde
 	return cmd, out
 }
 
+// TestPrivEntry: a process cloned into the unified cgroup and writing "0"
+// to each v1 tasks file is in the cgroup in every hierarchy.
+func TestPrivEntry(t *testing.T) {
+	m := realManager(t)
+	e, err := m.Entry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	script := ""
+	for _, f := range e.Tasks {
+		script += "echo 0 > " + f + " && "
+	}
+	cmd := exec.Command("sh", "-c", script+"cat /proc/self/cgroup")
+	if e.Unified != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(e.Unified.Fd())}
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(m.Hierarchies()) {
+		t.Errorf("%d hierarchies, /proc/self/cgroup:\n%s", len(m.Hierarchies()), out)
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, ":"+m.Path()) {
+			t.Errorf("not in %s: %s", m.Path(), l)
+		}
+	}
+}
+
 func TestPrivPidsLimit(t *testing.T) {
 	m := realManager(t)
 	cmd, release, out := gated(t, "for i in 1 2 3 4 5 6 7 8; do sleep 0.3 & done; wait")

@@ -221,6 +221,42 @@ func TestDevicesV1(t *testing.T) {
 	}
 }
 
+// TestEntry: a v1 tasks file per v1 hierarchy, the unified directory
+// opened for clone3, and the cgroup made (cpuset inherited) as by Apply.
+func TestEntry(t *testing.T) {
+	root := fakeTree(t, Hybrid, "/hako/e", "cpuset.cpus", "cpuset.mems")
+	os.WriteFile(filepath.Join(root, "cpuset", "cpuset.cpus"), []byte("0-1\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "cpuset", "cpuset.mems"), []byte("0\n"), 0o644)
+	os.MkdirAll(filepath.Join(root, "cpuset", "hako"), 0o755)
+	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+		os.WriteFile(filepath.Join(root, "cpuset", "hako", f), nil, 0o644)
+	}
+	m, err := New(Config{Root: root, Path: "/hako/e", Mode: Hybrid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := m.Entry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var want []string
+	for _, h := range m.Hierarchies() {
+		if !h.Unified {
+			want = append(want, filepath.Join(h.Dir, "hako/e/tasks"))
+		}
+	}
+	if len(want) == 0 || !reflect.DeepEqual(e.Tasks, want) {
+		t.Errorf("Tasks = %v, want %v", e.Tasks, want)
+	}
+	if e.Unified == nil || e.Unified.Name() != filepath.Join(root, "unified/hako/e") {
+		t.Errorf("Unified = %v", e.Unified)
+	}
+	if got := read(t, filepath.Join(root, "cpuset/hako/e/cpuset.cpus")); got != "0-1" {
+		t.Errorf("cpuset.cpus not inherited: %q", got)
+	}
+}
+
 func TestApplyAndDestroy(t *testing.T) {
 	root := fakeTree(t, Hybrid, "/hako/a", "cpuset.cpus", "cpuset.mems")
 	os.WriteFile(filepath.Join(root, "cpuset", "cpuset.cpus"), []byte("0-1\n"), 0o644)

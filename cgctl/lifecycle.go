@@ -42,6 +42,50 @@ func (m *manager) Apply(pid int) error {
 	return nil
 }
 
+// Entry is how a new process enters a cgroup without being moved there
+// by another: moving a process through cgroup.procs takes a global lock
+// whose writer waits for an RCU grace period (milliseconds, each time),
+// where a thread moving itself through a v1 tasks file takes none, and a
+// process cloned into a v2 cgroup (clone3's CLONE_INTO_CGROUP) only its
+// read side.
+type Entry struct {
+	// Tasks are the v1 hierarchies' tasks files: the new process, still
+	// single-threaded, writes "0" to each.
+	Tasks []string
+	// Unified, if not nil, is the cgroup's directory in the unified
+	// hierarchy, open to be clone3's cgroup (exec.Cmd's
+	// SysProcAttr.UseCgroupFD and CgroupFD). The caller closes it.
+	Unified *os.File
+}
+
+// Entry creates the cgroup where it does not exist and returns how a
+// process about to start gets in by itself.
+func (m *manager) Entry() (*Entry, error) {
+	e := &Entry{}
+	for _, h := range m.hier {
+		dir, err := m.create(h)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		if !h.Unified {
+			e.Tasks = append(e.Tasks, filepath.Join(dir, "tasks"))
+			continue
+		}
+		if e.Unified, err = os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Close closes Unified.
+func (e *Entry) Close() {
+	if e != nil && e.Unified != nil {
+		e.Unified.Close()
+	}
+}
+
 // createIn makes dir, this cgroup in the hierarchy it belongs to, if it is
 // missing: a device filter is attached to the cgroup's directory, which
 // Set may be asked for before Apply.

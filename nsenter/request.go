@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Request says which namespaces a process enters before its program runs.
@@ -36,6 +38,12 @@ type Request struct {
 	// MountProc mounts a fresh /proc once inside, after making "/"
 	// private (unshare --mount-proc); it needs a new mount namespace.
 	MountProc bool
+	// Cgroups are files the process writes "0" to before it enters any
+	// namespace: the tasks files of the cgroup v1 hierarchies it joins
+	// (cgctl.Entry). A thread that moves itself takes no global lock;
+	// a parent writing the pid to cgroup.procs waits for an RCU grace
+	// period, milliseconds, on each start.
+	Cgroups []string
 	// Exec, when set, is the program (searched in $PATH, as execvp(3)
 	// does) the C stage executes itself once inside, so the binary's Go
 	// code never runs there: the fast path for tools such as nsrun. An
@@ -125,6 +133,14 @@ func (r *Request) Validate() error {
 	}
 	if r.MountProc && !r.creates(Mount) {
 		return errors.New("mounting /proc needs a new mount namespace (it would cover the host's)")
+	}
+	if len(r.Cgroups) > maxCgroups {
+		return fmt.Errorf("cgroups: %d files, at most %d", len(r.Cgroups), maxCgroups)
+	}
+	for _, c := range r.Cgroups {
+		if !strings.HasPrefix(c, "/") || len(c) >= unix.PathMax || strings.IndexByte(c, 0) >= 0 {
+			return fmt.Errorf("join cgroup: bad path %q", c)
+		}
 	}
 	if len(r.Exec) > maxArgs {
 		return fmt.Errorf("exec: %d arguments, at most %d", len(r.Exec), maxArgs)

@@ -31,6 +31,8 @@ import (
 //	5 attrExec    the program's argv, each argument NUL-terminated
 //	6 attrFlags   u32: flagFork 1 (fork even without a pid/time namespace),
 //	                   flagMountProc 2 (make / private, mount /proc)
+//	7 attrCgroup  an absolute path (no NUL) to write "0" to before anything
+//	              else: one per cgroup v1 hierarchy joined
 //
 // Maps and setgroups are not in it: the parent writes those itself.
 const (
@@ -43,6 +45,9 @@ const (
 	maxJoins = 8
 	maxTimes = 4
 	maxArgs  = 1024
+	// maxCgroups: one tasks file per v1 hierarchy (there are 14 kinds of
+	// controller, and named ones).
+	maxCgroups = 32
 
 	attrNew    = 1
 	attrJoin   = 2
@@ -50,6 +55,7 @@ const (
 	attrOOMAdj = 4
 	attrExec   = 5
 	attrFlags  = 6
+	attrCgroup = 7
 
 	flagFork      = 1
 	flagMountProc = 2
@@ -100,6 +106,9 @@ func (r *Request) Encode() ([]byte, error) {
 		v = le.AppendUint64(v, uint64(o.Seconds))
 		v = le.AppendUint64(v, uint64(o.Nanos))
 		attr(attrTime, v)
+	}
+	for _, c := range r.Cgroups {
+		attr(attrCgroup, []byte(c))
 	}
 	if r.OOMScoreAdj != nil {
 		attr(attrOOMAdj, le.AppendUint32(nil, uint32(int32(*r.OOMScoreAdj))))
@@ -217,6 +226,11 @@ func Decode(b []byte) (*Request, error) {
 			if len(r.Exec) > maxArgs || r.Exec[0] == "" {
 				return nil, errors.New("decode namespace request: bad exec attribute")
 			}
+		case attrCgroup:
+			if n == 0 || n >= unix.PathMax || v[0] != '/' || bytes.IndexByte(v, 0) >= 0 || len(r.Cgroups) >= maxCgroups {
+				return nil, errors.New("decode namespace request: bad cgroup attribute")
+			}
+			r.Cgroups = append(r.Cgroups, string(v))
 		case attrFlags:
 			if n != 4 || seenFlags || le.Uint32(v)&^(flagFork|flagMountProc) != 0 {
 				return nil, errors.New("decode namespace request: bad flags attribute")

@@ -14,6 +14,7 @@ func request(t testing.TB) []byte {
 		Join:        []nsenter.Join{{Kind: nsenter.Net, Path: "/proc/1/ns/net"}},
 		TimeOffsets: []nsenter.TimeOffset{{Clock: nsenter.Boottime, Seconds: 10}},
 		OOMScoreAdj: &adj,
+		Cgroups:     []string{"/sys/fs/cgroup/memory/x/tasks", "/sys/fs/cgroup/pids/x/tasks"},
 	}).Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +38,10 @@ func TestParseAgreesWithDecode(t *testing.T) {
 		// padding takes the offset past the end (found by review).
 		"padding_past_end": []byte("HKNS\x01\x00\x02\x00\x02\x00\x05\x00\x00\x00\x02\x00x"),
 		"flags_twice":      []byte("HKNS\x01\x00\x02\x00\x06\x00\x04\x00\x01\x00\x00\x00\x06\x00\x04\x00\x02\x00\x00\x00"),
+		"cgroup_relative":  []byte("HKNS\x01\x00\x01\x00\x07\x00\x04\x00tasks"),
+		"cgroup_empty":     []byte("HKNS\x01\x00\x01\x00\x07\x00\x00\x00"),
+		"cgroup_nul":       []byte("HKNS\x01\x00\x01\x00\x07\x00\x04\x00/a\x00b"),
+		"cgroup_ok":        []byte("HKNS\x01\x00\x01\x00\x07\x00\x04\x00/a/b"),
 	}
 	for name, b := range cases {
 		cerr := parse(b)

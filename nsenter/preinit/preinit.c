@@ -6,8 +6,10 @@
 //   -------------------------             -----------------
 //   starts P0 (the binary, re-executed)
 //                                 <-----  HELLO (its execve is over)
-//   [places P0 in cgroups, sets its rlimits, etc.]
-//   REQUEST (wire bytes)          ----->  parse; open every namespace to join
+//   [sets its rlimits, etc.]
+//   REQUEST (wire bytes)          ----->  parse; write "0" to each cgroup
+//                                         tasks file given (joins them)
+//                                         open every namespace to join
 //                                         setns(): user first, then ipc uts net
 //                                         pid cgroup time mnt
 //                                         unshare(CLONE_NEWUSER) if asked
@@ -68,7 +70,7 @@
 #endif
 
 enum { MSG_REQUEST = 1, MSG_MAPS = 2, MSG_MAPS_DONE = 3, MSG_PID = 4, MSG_ERROR = 5, MSG_HELLO = 6 };
-enum { ATTR_NEW = 1, ATTR_JOIN = 2, ATTR_TIME = 3, ATTR_OOM = 4, ATTR_EXEC = 5, ATTR_FLAGS = 6 };
+enum { ATTR_NEW = 1, ATTR_JOIN = 2, ATTR_TIME = 3, ATTR_OOM = 4, ATTR_EXEC = 5, ATTR_FLAGS = 6, ATTR_CGROUP = 7 };
 
 static int sync_fd = -1;
 static int exec_mode;
@@ -195,6 +197,13 @@ int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char 
 				return perr(err, errlen, "bad exec attribute");
 			break;
 		}
+		case ATTR_CGROUP:
+			if (len == 0 || len >= PATH_MAX || v[0] != '/' || memchr(v, 0, len) || r->ncg >= HAKO_MAX_CGROUPS)
+				return perr(err, errlen, "bad cgroup attribute");
+			memcpy(r->cgroup[r->ncg], v, len);
+			r->cgroup[r->ncg][len] = 0;
+			r->ncg++;
+			break;
 		case ATTR_FLAGS:
 			if (len != 4 || r->has_flags || (rd32(v) & ~(uint32_t)(HAKO_FLAG_FORK | HAKO_FLAG_MOUNT_PROC)))
 				return perr(err, errlen, "bad flags attribute");
@@ -475,6 +484,16 @@ static void enter(struct hako_request *r)
 	ssize_t n;
 	uint32_t type;
 	static uint8_t buf[4 + 64];
+	// Cgroups first, on the host's paths, before a new cgroup namespace
+	// would be rooted here: "0" moves this (single) thread, which takes
+	// no global lock, where the parent writing our pid to cgroup.procs
+	// waits for an RCU grace period.
+	for (int i = 0; i < r->ncg; i++) {
+		int fd = open(r->cgroup[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			fail("join cgroup %s", r->cgroup[i]);
+		close(fd);
+	}
 	// Open everything first: once a mount namespace is joined, paths
 	// name other files, and a container's /proc may be anything it likes
 	// (CVE-2025-52881): our own /proc files are opened here, in the

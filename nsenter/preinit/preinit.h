@@ -9,6 +9,7 @@
 #define HAKO_MAX_JOIN 8
 #define HAKO_MAX_TIME 4
 #define HAKO_MAX_ARGS 1024
+#define HAKO_MAX_CGROUPS 32
 #define HAKO_FLAG_FORK 1
 #define HAKO_FLAG_MOUNT_PROC 2
 
@@ -25,6 +26,8 @@ struct hako_request {
 		uint32_t clock;
 		int64_t sec, nsec;
 	} time[HAKO_MAX_TIME];
+	int ncg;
+	char cgroup[HAKO_MAX_CGROUPS][PATH_MAX];
 	int has_oom;
 	int32_t oom;
 	uint32_t flags;

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -254,8 +255,18 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	// there, before entering any namespace, until it gets its request:
 	// by then it is in its cgroups, so a new cgroup namespace is rooted
 	// at them.
-	phase("checks, state dir, cgroup manager, exec fifo")
-	launched, err := launchSealed(initCommand(o, spec.Process.Terminal, childSock, fifoFile), dir)
+	// The init gets into its cgroups by itself (cgctl.Entry): cloned
+	// into the unified one, then its C stage moves itself into each v1
+	// one before entering any namespace.
+	entry, err := mgr.Entry()
+	if err != nil {
+		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
+	}
+	defer entry.Close()
+	phase("checks, state dir, cgroup made, exec fifo")
+	cmd := initCommand(o, spec.Process.Terminal, childSock, fifoFile)
+	intoCgroup(cmd, entry)
+	launched, err := launchSealed(cmd, dir)
 	childSock.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
@@ -264,12 +275,10 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		launched.Kill()
 		return nil, err
 	}
-	if err := mgr.Apply(launched.Pid()); err != nil {
-		launched.Kill()
-		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
-	}
 	phase("init launched (sealed binary exec'd, C stage waiting)")
-	pid, err := launched.Enter(nsRequest(spec))
+	req := nsRequest(spec)
+	req.Cgroups = entry.Tasks
+	pid, err := launched.Enter(req)
 	if err != nil {
 		return nil, fmt.Errorf("enter namespaces: %w", err)
 	}
@@ -461,6 +470,18 @@ func prepareLaunched(pid int, p *specs.Process) error {
 		}
 	}
 	return nil
+}
+
+// intoCgroup has cmd cloned into the unified cgroup of entry, if any.
+func intoCgroup(cmd *exec.Cmd, entry *cgctl.Entry) {
+	if entry.Unified == nil {
+		return
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.UseCgroupFD = true
+	cmd.SysProcAttr.CgroupFD = int(entry.Unified.Fd())
 }
 
 // hookState is the state hooks get on their stdin.

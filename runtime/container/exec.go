@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"hako.dev/capset"
+	"hako.dev/cgctl"
 	"hako.dev/console"
 	"hako.dev/nsenter"
 	"hako.dev/runtime/execstage"
@@ -159,6 +160,15 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if !p.Terminal {
 		setStdio(cmd, o.Stdin, o.Stdout, o.Stderr)
 	}
+	var entry *cgctl.Entry
+	if !late {
+		// In by itself, as the init got in (create.go).
+		if entry, err = mgr.Entry(); err != nil {
+			return 0, -1, fmt.Errorf("join cgroup %s: %w", cgPath, err)
+		}
+		defer entry.Close()
+		intoCgroup(cmd, entry)
+	}
 	sigs := make(chan os.Signal, 128)
 	if !o.Detach {
 		catchSignals(sigs) // from the start, forwarded once it runs
@@ -173,16 +183,14 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		launched.Kill()
 		return 0, -1, err
 	}
-	if !late {
-		if err := mgr.Apply(launched.Pid()); err != nil {
-			launched.Kill()
-			return 0, -1, fmt.Errorf("join cgroup %s: %w", cgPath, err)
-		}
-	}
 	// The container's oom_score_adj, not ours (under containerd, the
 	// shim's -998).
 	phase("process launched (sealed binary exec'd, C stage waiting)")
-	pid, err = launched.Enter(&nsenter.Request{Join: joins, OOMScoreAdj: c.rec.Spec.Process.OOMScoreAdj})
+	req := &nsenter.Request{Join: joins, OOMScoreAdj: c.rec.Spec.Process.OOMScoreAdj}
+	if entry != nil {
+		req.Cgroups = entry.Tasks
+	}
+	pid, err = launched.Enter(req)
 	if err != nil {
 		return 0, -1, fmt.Errorf("enter namespaces: %w", err)
 	}
