@@ -13,6 +13,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"hako.dev/runtime/execstage"
 )
@@ -333,4 +334,35 @@ func goStartedBefore(t *testing.T, trace, prog string) bool {
 		}
 	}
 	return false
+}
+
+// TestExecStageRlimits: the program gets the RLIMIT_NOFILE the config
+// set, not the one the Go init raised for itself before it went on to the
+// stage (Docker's --ulimit nofile found it; busybox's ulimit reads it, a
+// Go probe would raise its own).
+func TestExecStageRlimits(t *testing.T) {
+	e := newEnv(t)
+	for _, rl := range [][]specs.POSIXRlimit{
+		{{Type: "RLIMIT_NOFILE", Soft: 1000, Hard: 2000}},
+		nil, // the inherited one: runBin's, which Go's os/exec put back
+	} {
+		r := e.hako("run", "--bundle", e.bundle([]string{"sh", "-c", "ulimit -n; ulimit -Hn"}, func(s *specs.Spec) {
+			s.Process.Rlimits = rl
+		}), e.id("nofile"))
+		var want unix.Rlimit
+		if rl != nil {
+			want = unix.Rlimit{Cur: rl[0].Soft, Max: rl[0].Hard}
+		} else if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &want); err != nil {
+			t.Fatal(err)
+		} else if want.Cur < want.Max-1 {
+			// This test's own limit was raised by Go: hako got the
+			// original, which Go keeps to itself; the hard one still says.
+			want.Cur = 0
+		}
+		lines := strings.Fields(r.stdout)
+		if r.code != 0 || len(lines) != 2 || lines[1] != strconv.FormatUint(want.Max, 10) ||
+			(want.Cur != 0 && lines[0] != strconv.FormatUint(want.Cur, 10)) || lines[0] == strconv.FormatUint(want.Max-1, 10) {
+			t.Errorf("rlimits %v: %+v, want soft %d hard %d (never hard-1, Go's raise)", rl, r, want.Cur, want.Max)
+		}
+	}
 }

@@ -99,6 +99,11 @@ func execStage(self int, cfg *initConfig, s setUp, master console.Console) error
 			unix.CloseOnExec(k)
 		}
 	}()
+	// What the program gets is what this process started with, as the
+	// Go init's own syscall.Exec would give it.
+	if err := execstage.RestoreNofile(); err != nil {
+		return err
+	}
 	argv, err := syscall.SlicePtrFromStrings([]string{"hako", "init"})
 	if err != nil {
 		return err

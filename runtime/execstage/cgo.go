@@ -10,11 +10,22 @@ import "C"
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"unsafe"
 )
 
 // Linked tells whether this build carries the C stage (it needs cgo).
 const Linked = true
+
+// RestoreNofile puts back the RLIMIT_NOFILE this process started with:
+// the Go runtime raises the soft limit at start-up (and puts it back in
+// syscall.Exec, which a re-execution by execveat(2) does not go through).
+func RestoreNofile() error {
+	if r, err := C.hako_restore_nofile(); r != 0 {
+		return fmt.Errorf("restore RLIMIT_NOFILE: %w", err)
+	}
+	return nil
+}
 
 // The Go and C sides agree on the layout.
 var _ = [1]struct{}{}[C.sizeof_struct_hako_plan_hdr-hdrLen]

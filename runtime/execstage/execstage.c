@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -383,8 +384,20 @@ static void run(struct hako_plan *p)
 
 extern void hako_nsenter_enter(void) __attribute__((weak));
 
+// The RLIMIT_NOFILE this process started with: the Go runtime raises its
+// soft limit at start-up and puts it back in syscall.Exec, but the Go init
+// goes to the stage with execveat(2) itself (hako_restore_nofile).
+static struct rlimit start_nofile;
+static int have_start_nofile;
+
+int hako_restore_nofile(void)
+{
+	return have_start_nofile ? setrlimit(RLIMIT_NOFILE, &start_nofile) : 0;
+}
+
 __attribute__((constructor)) static void hako_execstage(void)
 {
+	have_start_nofile = getrlimit(RLIMIT_NOFILE, &start_nofile) == 0;
 	const char *env = getenv("_HAKO_EXEC_PLAN");
 	if (!env)
 		return;

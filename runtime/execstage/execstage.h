@@ -47,4 +47,8 @@ struct hako_plan {
 // are allocated. Returns 0, or -1 with a reason in err.
 int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t errlen);
 
+// hako_restore_nofile puts back the RLIMIT_NOFILE the process started
+// with, before the Go runtime raised it.
+int hako_restore_nofile(void);
+
 #endif
