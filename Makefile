@@ -48,7 +48,7 @@ test-unit:
 	$(GO) test -count=1 -asan hako.dev/nsenter/preinit hako.dev/runtime/execstage
 
 # The same cgroup tests on a pure cgroup v2 kernel, in a qemu VM.
-test-v2:
+test-v2: build
 	hack/test-v2.sh
 
 test-integration: build

@@ -2,7 +2,8 @@
 # make test-v2: the privileged tests that depend on the cgroup layout, run
 # again on a pure cgroup v2 kernel: ../shared/vm/vm-run.sh boots Debian's
 # kernel under qemu (no KVM here: ~10x slower than native) with cgroup2 at
-# /sys/fs/cgroup. Test binaries are built here, static, and run there.
+# /sys/fs/cgroup. Test binaries are built here, static, and run there;
+# then hako itself (make build's) goes through create, exec, run, delete.
 set -eu
 cd "$(dirname "$0")/.."
 vmrun=${VMRUN:-$(cd .. && pwd)/shared/vm/vm-run.sh}
@@ -31,4 +32,14 @@ for p in "${pkgs[@]}"; do
 		status=1
 	fi
 done
+# The runtime itself: create, exec, run, delete (hack/runtime-v2.sh).
+echo "=== cgroup v2 VM: hako"
+cp bin/hako bin/mkbundle hack/runtime-v2.sh "$work/"
+if "$vmrun" --host-usr --timeout 600 --share "$work" -- /bin/sh "$work/runtime-v2.sh" "$work" >"$work/runtime.out" 2>&1; then
+	echo "ok  	hako (cgroup v2: $(tail -1 "$work/runtime.out"))"
+else
+	cat "$work/runtime.out"
+	echo "FAIL	hako (cgroup v2)"
+	status=1
+fi
 exit $status
