@@ -382,7 +382,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	// count against pids.max and its setup against memory, and a small
 	// limit meant for the program must not starve hako itself (runc sets
 	// them at the same point). The program has not run yet.
-	phase("init set up: Go runtime, mounts, pivot, process (hooks included)")
+	phase("init set up: Go runtime, mounts, pivot, process, exec stage (hooks included)")
 	if err := mgr.Set(resources(spec)); err != nil {
 		return nil, fmt.Errorf("set cgroup limits on %s: %w", cgPath, err)
 	}

@@ -173,7 +173,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if !o.Detach {
 		catchSignals(sigs) // from the start, forwarded once it runs
 	}
-	phase("checks, namespaces listed, cgroup manager")
+	phase("checks, namespaces listed, cgroup made, exec plan")
 	launched, err := launchSealed(cmd, c.dir())
 	childSock.Close()
 	if err != nil {
@@ -254,7 +254,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 			return fail(err)
 		}
 	}
-	phase("process set up: Go runtime, credentials, capabilities, seccomp")
+	phase("process set up: credentials, capabilities, seccomp (exec stage, or Go init)")
 	if o.Started != nil {
 		if err := o.Started(pid); err != nil {
 			return fail(err)
