@@ -366,3 +366,108 @@ func TestExecStageRlimits(t *testing.T) {
 		}
 	}
 }
+
+// TestExecStageWaiting: what the init waiting as the exec stage does that
+// the Go init did: a created container ends on SIGTERM (pid 1 of its
+// namespace gets only the signals it handles), and the program gets its
+// final CPU affinity.
+func TestExecStageWaiting(t *testing.T) {
+	e := newEnv(t)
+	id := e.id("term")
+	e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, nil), id)
+	if stage, _ := waitingInit(t, e.state(id).Pid); !stage {
+		t.Fatal("the init does not wait as the exec stage")
+	}
+	e.mustHako("kill", id, "TERM")
+	e.waitStatus(id, "stopped")
+	e.mustHako("delete", id)
+
+	r := e.hako("run", "--bundle", e.bundle([]string{"sh", "-c", "grep Cpus_allowed_list /proc/self/status"}, func(s *specs.Spec) {
+		s.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "0"}
+	}), e.id("affinity"))
+	if r.code != 0 || !strings.Contains(r.stdout, "Cpus_allowed_list:\t0\n") {
+		t.Errorf("final CPU affinity 0: %+v", r)
+	}
+}
+
+// TestExecStagePlanSealed: the stage takes a plan only from a sealed
+// memfd (the process is dumpable from its execve to its first
+// instruction: an unsealed plan could be rewritten through /proc).
+func TestExecStagePlanSealed(t *testing.T) {
+	plan, err := (&execstage.Plan{Kind: execstage.Exec, Sync: 3, Fifo: -1, Master: -1, PreserveFrom: 4,
+		Path: "/bin/echo", Args: []string{"echo", "ran"}}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sealed := range []bool{true, false} {
+		fd, err := unix.MemfdCreate("plan", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := os.NewFile(uintptr(fd), "plan")
+		defer f.Close()
+		f.Write(plan)
+		if sealed {
+			if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sock := os.NewFile(uintptr(fds[1]), "sync")
+		cmd := exec.Command(hakoBin)
+		cmd.Env = []string{execstage.Env + "=4"}
+		cmd.ExtraFiles = []*os.File{sock, f} // 3 and 4
+		out, err := cmd.Output()
+		sock.Close()
+		unix.Close(fds[0])
+		if sealed && (err != nil || string(out) != "ran\n") {
+			t.Errorf("sealed plan: %v, output %q", err, out)
+		}
+		if !sealed && (err == nil || len(out) != 0) {
+			t.Errorf("unsealed plan taken: %v, output %q", err, out)
+		}
+	}
+}
+
+// TestCgroupsWithoutClone3: where clone3(2) is refused (hako itself in a
+// container under a default seccomp profile), containers still get their
+// cgroups, moved there by hako as before.
+func TestCgroupsWithoutClone3(t *testing.T) {
+	e := newEnv(t)
+	profile := filepath.Join(t.TempDir(), "profile.json")
+	b, _ := json.Marshal(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: func(v uint) *uint { return &v }(uint(unix.ENOSYS))}}})
+	if err := os.WriteFile(profile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := e.id("noclone3")
+	bundle := e.bundle([]string{"testinit", "sleep"}, nil)
+	under := func(args ...string) result {
+		// Files, not pipes: a detached container keeps its stdio.
+		out, errf := e.tempFile(), e.tempFile()
+		defer out.Close()
+		defer errf.Close()
+		cmd := exec.Command(filepath.Join(filepath.Dir(hakoBin), "seccomp"),
+			append([]string{"run", "--profile", profile, "--", hakoBin, "--root", e.root}, args...)...)
+		cmd.Stdout, cmd.Stderr = out, errf
+		code := 0
+		if err := cmd.Run(); err != nil {
+			code = -1
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+		}
+		return result{readAll(t, out), readAll(t, errf), code}
+	}
+	if r := under("run", "-d", "--bundle", bundle, id); r.code != 0 {
+		t.Fatalf("run -d without clone3: %+v", r)
+	}
+	r := under("exec", id, "cat", "/proc/self/cgroup")
+	if r.code != 0 || strings.Count(r.stdout, ":/hako/"+id+"\n") != len(cgroupDirs(t)) {
+		t.Errorf("exec without clone3, its cgroups:\n%+v", r)
+	}
+	e.mustHako("delete", "--force", id)
+}

@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -636,10 +637,16 @@ static void preinit(int argc, char **argv)
 		// anything else goes on to Go's parser.
 		if (&hako_nsrun_argv == NULL || argc == 0 || !nsrun_argv(argc, argv, &req))
 			return;
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // as below
 		exec_mode = 1;
 		enter(&req);
 		return;
 	}
+	// This process may soon stand in a container's pid namespace:
+	// nothing there may open its /proc files or trace it
+	// (CVE-2019-5736) until it executes the program, which makes it
+	// dumpable again.
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	char *end;
 	long fd = strtol(env, &end, 10);
 	if (*env == 0 || *end != 0 || fd < 3 || fd > 1 << 20)

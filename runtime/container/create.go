@@ -265,8 +265,8 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	defer entry.Close()
 	phase("checks, state dir, cgroup made, exec fifo")
 	cmd := initCommand(o, spec.Process.Terminal, childSock, fifoFile)
-	intoCgroup(cmd, entry)
-	launched, err := launchSealed(cmd, dir)
+	selfJoin := intoCgroup(cmd, entry)
+	launched, exe, err := launchSealed(cmd, dir)
 	childSock.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
@@ -275,9 +275,14 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		launched.Kill()
 		return nil, err
 	}
-	phase("init launched (sealed binary exec'd, C stage waiting)")
 	req := nsRequest(spec)
-	req.Cgroups = entry.Tasks
+	if selfJoin {
+		req.Cgroups = entry.Tasks
+	} else if err := mgr.Apply(launched.Pid()); err != nil {
+		launched.Kill()
+		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
+	}
+	phase("init launched (sealed binary exec'd, C stage waiting)")
 	pid, err := launched.Enter(req)
 	if err != nil {
 		return nil, fmt.Errorf("enter namespaces: %w", err)
@@ -303,6 +308,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		PreserveFDs:  o.PreserveFDs,
 		ID:           id,
 		Pid:          pid,
+		Exe:          exe,
 	}
 	trees, err := idmappedTrees(spec, bundle, rootfsPath, pid)
 	if err != nil {
@@ -472,16 +478,32 @@ func prepareLaunched(pid int, p *specs.Process) error {
 	return nil
 }
 
-// intoCgroup has cmd cloned into the unified cgroup of entry, if any.
-func intoCgroup(cmd *exec.Cmd, entry *cgctl.Entry) {
+// intoCgroup has cmd cloned into the unified cgroup of entry, if any, and
+// tells whether the process can get into its cgroups by itself: not where
+// clone3(2) is missing or filtered (an old kernel, hako itself in a
+// container under a default seccomp profile), where the caller moves it
+// with Apply instead.
+func intoCgroup(cmd *exec.Cmd, entry *cgctl.Entry) bool {
 	if entry.Unified == nil {
-		return
+		return true
+	}
+	if !haveClone3() {
+		return false
 	}
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.UseCgroupFD = true
 	cmd.SysProcAttr.CgroupFD = int(entry.Unified.Fd())
+	return true
+}
+
+// haveClone3 tells whether clone3(2) can be called: without arguments it
+// fails with EINVAL where it can, ENOSYS or EPERM where a kernel or a
+// seccomp filter refuses it.
+func haveClone3() bool {
+	_, _, e := unix.RawSyscall(unix.SYS_CLONE3, 0, 0, 0)
+	return e == unix.EINVAL
 }
 
 // hookState is the state hooks get on their stdin.

@@ -161,20 +161,21 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		setStdio(cmd, o.Stdin, o.Stdout, o.Stderr)
 	}
 	var entry *cgctl.Entry
+	selfJoin := false
 	if !late {
 		// In by itself, as the init got in (create.go).
 		if entry, err = mgr.Entry(); err != nil {
 			return 0, -1, fmt.Errorf("join cgroup %s: %w", cgPath, err)
 		}
 		defer entry.Close()
-		intoCgroup(cmd, entry)
+		selfJoin = intoCgroup(cmd, entry)
 	}
 	sigs := make(chan os.Signal, 128)
 	if !o.Detach {
 		catchSignals(sigs) // from the start, forwarded once it runs
 	}
 	phase("checks, namespaces listed, cgroup made, exec plan")
-	launched, err := launchSealed(cmd, c.dir())
+	launched, _, err := launchSealed(cmd, c.dir())
 	childSock.Close()
 	if err != nil {
 		return 0, -1, fmt.Errorf("start exec process: %w", err)
@@ -183,11 +184,17 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		launched.Kill()
 		return 0, -1, err
 	}
+	if !late && !selfJoin {
+		if err := mgr.Apply(launched.Pid()); err != nil {
+			launched.Kill()
+			return 0, -1, fmt.Errorf("join cgroup %s: %w", cgPath, err)
+		}
+	}
 	// The container's oom_score_adj, not ours (under containerd, the
 	// shim's -998).
 	phase("process launched (sealed binary exec'd, C stage waiting)")
 	req := &nsenter.Request{Join: joins, OOMScoreAdj: c.rec.Spec.Process.OOMScoreAdj}
-	if entry != nil {
+	if selfJoin {
 		req.Cgroups = entry.Tasks
 	}
 	pid, err = launched.Enter(req)

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -60,14 +59,14 @@ func (c *Container) execPlan(p *specs.Process, preserve int, late bool) (*execst
 		plan.Keyring = "_ses." + c.rec.ID // the container's, as its init joined
 	}
 	if p.User.Umask != nil {
-		plan.Umask = *p.User.Umask
+		plan.Umask = *p.User.Umask & 0o777 // all umask(2) keeps
 	}
 	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
 		set, err := capset.ParseCPUList(a.Final)
 		if err != nil {
 			return nil, err
 		}
-		plan.Affinity = unsafe.Slice((*byte)(unsafe.Pointer(&set)), unsafe.Sizeof(set))
+		plan.Affinity = cpuMask(&set)
 	}
 	if spec.Linux.Seccomp != nil {
 		f, _, err := seccomp.Compile(spec.Linux.Seccomp, p.NoNewPrivileges)
@@ -147,7 +146,10 @@ func lookPathIn(root int, p *specs.Process) (string, error) {
 }
 
 // executableIn is exec's findExecutable inside root, as root (which any
-// execute bit lets through): a file, not a directory, with one.
+// execute bit lets through): a file, not a directory, with one, on a mount
+// that allows execution. (The Go init looked from the root of the mount
+// namespace it joined; /proc/PID/root is the init's root, the same unless
+// the container's pid 1 chroot'ed.)
 func executableIn(root int, name string) error {
 	fd, err := unix.Openat2(root, strings.TrimLeft(name, "/"), &unix.OpenHow{
 		Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
@@ -160,10 +162,15 @@ func executableIn(root int, name string) error {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sfs); err != nil {
+		return &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
 	switch {
 	case st.Mode&unix.S_IFMT == unix.S_IFDIR:
 		return syscall.EISDIR
-	case st.Mode&0o111 == 0:
+	case st.Mode&0o111 == 0, sfs.Flags&unix.ST_NOEXEC != 0:
+		// access(X_OK) says EACCES for both, as root too.
 		return fs.ErrPermission
 	}
 	return nil

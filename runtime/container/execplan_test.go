@@ -1,12 +1,17 @@
 package container
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"slices"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"hako.dev/runtime/execstage"
 )
 
 // planFor is execPlan for a container whose init is this test process
@@ -91,5 +96,71 @@ func TestExecPlanLooksUp(t *testing.T) {
 	}
 	if want := withHome([]string{"PATH=/usr/bin:/bin"}, 0); !slices.Equal(plan.Env, want) {
 		t.Errorf("env %q, want %q", plan.Env, want)
+	}
+}
+
+// TestPlanFileSealed: a plan's memfd is sealed against any change before
+// it is handed over, as the C stage requires.
+func TestPlanFileSealed(t *testing.T) {
+	fd, err := planFile(&execstage.Plan{Path: "/x", Args: []string{"x"}}, unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
+	want := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if err != nil || seals&want != want {
+		t.Fatalf("seals %#x, %v; want %#x", seals, err, want)
+	}
+	if _, err := unix.Pwrite(fd, []byte("y"), 0); err == nil {
+		t.Error("a sealed plan was written to")
+	}
+}
+
+// TestIsExe: only the very file (device and inode) counts as the binary.
+func TestIsExe(t *testing.T) {
+	fd, err := unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id   [2]uint64
+		want bool
+	}{{[2]uint64{st.Dev, st.Ino}, true}, {[2]uint64{st.Dev, st.Ino + 1}, false}, {[2]uint64{}, false}} {
+		if got := isExe(fd, tc.id); got != tc.want {
+			t.Errorf("isExe(%v) = %v, want %v", tc.id, got, tc.want)
+		}
+	}
+}
+
+// TestExecutableInNoexec: a program on a noexec mount is not one, as
+// access(X_OK) says, even with its execute bits.
+func TestExecutableInNoexec(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOEXEC, ""); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	defer unix.Unmount(dir, unix.MNT_DETACH)
+	if err := os.WriteFile(dir+"/prog", []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(root)
+	if err := executableIn(root, dir+"/prog"); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("noexec: %v, want permission denied", err)
+	}
+	if err := executableIn(root, "/bin/sh"); err != nil {
+		t.Errorf("/bin/sh: %v", err)
 	}
 }

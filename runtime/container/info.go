@@ -88,9 +88,7 @@ func Info() HostInfo {
 		unix.Close(fd)
 		in.Pidfd = true
 	}
-	// clone3 with no arguments: EINVAL where it exists, ENOSYS where not.
-	_, _, e := unix.RawSyscall(unix.SYS_CLONE3, 0, 0, 0)
-	in.Clone3 = !errors.Is(e, unix.ENOSYS)
+	in.Clone3 = haveClone3()
 	in.Build.GoVersion = runtime.Version()
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {

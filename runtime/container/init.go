@@ -64,11 +64,11 @@ func Init() {
 		trees[cfg.IDMapped[i]] = os.NewFile(uintptr(fd), "idmapped mount")
 	}
 	s, master, err := setup(&cfg, sock, trees)
-	if err == nil && selfErr == nil && stageable(&cfg, s.loaded) {
+	if err == nil && selfErr == nil && isExe(self, cfg.Exe) && stageable(&cfg, s.loaded) {
 		// Returns only if the stage could not be started (the binary not
 		// executable by the container's user, say): then this Go init
 		// waits for start itself, as it does where the stage cannot.
-		execStage(self, &cfg, s, master)
+		execStage(self, &cfg, &s, master)
 	}
 	if err != nil {
 		send(sock, syncMsg{Type: msgError, Error: err.Error()})
@@ -96,6 +96,15 @@ func Init() {
 		}
 		os.Exit(126)
 	}
+}
+
+// isExe tells whether fd is the file whose device and inode are id: the
+// sealed binary this init runs as. /proc/self/exe is opened after the C
+// stage entered the namespaces, and a mount namespace joined by path
+// may bring a /proc of the container's making.
+func isExe(fd int, id [2]uint64) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Dev == id[0] && st.Ino == id[1] && id != [2]uint64{}
 }
 
 // setUp is what setup leaves for the last steps: the program's path, the

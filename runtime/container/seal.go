@@ -28,7 +28,10 @@ import (
 // launchSealed is nsenter.Launch of cmd (whose Path is /proc/self/exe)
 // with the binary sealed: the child executes it through the sealed
 // descriptor, which is closed here once the child's execve is over.
-func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, error) {
+//
+// It also returns the sealed file's identity (device, inode), by which the
+// child can later tell its own binary from anything else a path names.
+func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, [2]uint64, error) {
 	defer func() {
 		for _, f := range cmd.ExtraFiles {
 			if f.Name() == preservedName {
@@ -39,11 +42,16 @@ func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, error) {
 	files := 3 + len(cmd.ExtraFiles) + 1 // and nsenter's socket
 	exe, err := sealSelf(2*files+8, filepath.Join(stateDir, emptyDir))
 	if err != nil {
-		return nil, err
+		return nil, [2]uint64{}, err
 	}
 	defer exe.close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(exe.f.Fd()), &st); err != nil {
+		return nil, [2]uint64{}, os.NewSyscallError("fstat sealed binary", err)
+	}
 	cmd.Path = exe.path()
-	return nsenter.Launch(cmd)
+	l, err := nsenter.Launch(cmd)
+	return l, [2]uint64{st.Dev, st.Ino}, err
 }
 
 // sealedExe is hako's binary, opened so that nothing can write through it.

@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
+	"hako.dev/capset"
 	"hako.dev/runtime/execstage"
 	"hako.dev/seccomp"
 )
@@ -51,7 +52,7 @@ func passes(f *seccomp.Filter, actions ...string) bool {
 // memfd, then execveat(2) of self, the binary this process runs as. It
 // returns only if that failed, every descriptor as it was, so that the Go
 // init can go on instead.
-func execStage(self int, cfg *initConfig, s setUp, master console.Console) error {
+func execStage(self int, cfg *initConfig, s *setUp, master console.Console) error {
 	proc := cfg.Spec.Process
 	plan := execstage.Plan{
 		Sync: initSockFd, Fifo: initFifoFd, Master: -1, PreserveFrom: initFifoFd + 1, Preserve: cfg.PreserveFDs,
@@ -59,6 +60,13 @@ func execStage(self int, cfg *initConfig, s setUp, master console.Console) error
 	}
 	if master != nil {
 		plan.Master = int(master.Fd())
+	}
+	if a := proc.ExecCPUAffinity; a != nil && a.Final != "" {
+		set, err := capset.ParseCPUList(a.Final)
+		if err != nil {
+			return err
+		}
+		plan.Affinity = cpuMask(&set)
 	}
 	// The filter still to load (a config with no_new_privs): loaded now
 	// if it allows every step of the stage, so that the stage never runs
@@ -70,7 +78,9 @@ func execStage(self int, cfg *initConfig, s setUp, master console.Console) error
 		if _, err := s.filter.Load(); err != nil {
 			return err
 		}
-		s.filter = nil
+		// In force now: should the stage not start, the Go init must
+		// not load it twice.
+		s.loaded, s.filter = s.filter, nil
 	}
 	if s.filter != nil {
 		bpf, flags, err := s.filter.Program()
@@ -118,13 +128,16 @@ func execStage(self int, cfg *initConfig, s setUp, master console.Console) error
 	return os.NewSyscallError("execveat", e)
 }
 
-// planFile writes plan into a memfd made with flags and returns it.
+// planFile writes plan into a memfd made with flags (and sealing
+// allowed) and returns it sealed: from here on nothing changes it, not
+// even a process of the container that gets at it through /proc while the
+// stage's execve has made it dumpable again. The stage checks the seals.
 func planFile(plan *execstage.Plan, flags int) (int, error) {
 	b, err := plan.Encode()
 	if err != nil {
 		return -1, err
 	}
-	fd, err := unix.MemfdCreate("hako-exec-plan", flags)
+	fd, err := unix.MemfdCreate("hako-exec-plan", flags|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return -1, os.NewSyscallError("memfd_create", err)
 	}
@@ -136,5 +149,15 @@ func planFile(plan *execstage.Plan, flags int) (int, error) {
 		}
 		b = b[n:]
 	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		unix.Close(fd)
+		return -1, os.NewSyscallError("seal exec plan", err)
+	}
 	return fd, nil
+}
+
+// cpuMask is set as sched_setaffinity(2) takes it.
+func cpuMask(set *unix.CPUSet) []byte {
+	return append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(set)), unsafe.Sizeof(*set))...)
 }

@@ -83,6 +83,10 @@ type initConfig struct {
 	// ID and Pid (as the host sees it) are for hooks' state.
 	ID  string `json:"id"`
 	Pid int    `json:"pid"`
+	// Exe is the sealed binary's device and inode: the init re-executes
+	// itself into the exec stage only through a file that is it (a /proc
+	// of a joined mount namespace may be the container's own).
+	Exe [2]uint64 `json:"exe"`
 }
 
 // sockBuf is the socket buffer both ends ask for: a config with many mounts

@@ -39,6 +39,7 @@
 #include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,7 @@ int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t
 
 static int sync_fd = -1;
 static int told_ok; // past "ok": failures go to stderr
+static int execing; // the program's execve failed: ENOENT exits 127
 
 // cause is Go's wording of errno: strerror's, lower-case first.
 static void cause(int e, char *buf, size_t len)
@@ -148,7 +150,7 @@ __attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt
 	cause(e, why, sizeof(why));
 	if (told_ok || sync_fd < 0) {
 		dprintf(2, "hako: %s: %s\n", msg, why);
-		_exit(e == ENOENT ? 127 : 126);
+		_exit(execing && e == ENOENT ? 127 : 126);
 	}
 	char json[3072];
 	size_t j = (size_t)snprintf(json, sizeof(json), "{\"type\":\"error\",\"error\":\"");
@@ -174,8 +176,13 @@ static uint8_t *read_plan(const char *env, size_t *n)
 	long fd = strtol(env, &end, 10);
 	if (*env == 0 || *end != 0 || fd < 0 || fd > 1 << 20)
 		_exit(1);
+	// Sealed by its writer, so that nothing changed it since: this
+	// process was dumpable from its execve until its first instruction.
+	int want = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+	int seals = fcntl((int)fd, F_GET_SEALS);
 	struct stat st;
-	if (fstat((int)fd, &st) < 0 || st.st_size <= 0 || st.st_size > HAKO_PLAN_MAX)
+	if (seals < 0 || (seals & want) != want || fstat((int)fd, &st) < 0 || st.st_size <= 0 ||
+	    st.st_size > HAKO_PLAN_MAX)
 		_exit(1);
 	uint8_t *b = malloc((size_t)st.st_size);
 	if (!b)
@@ -271,6 +278,18 @@ static void load_filter(const struct hako_plan *p)
 	free(f);
 }
 
+// has_effective tells whether capability c is in the effective set: the
+// bounding set is dropped from only with CAP_SETPCAP, as capset.Apply
+// (moby's capability package) does.
+static int has_effective(int c)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &hdr, d) < 0)
+		return 0;
+	return (d[c / 32].effective >> (c % 32)) & 1;
+}
+
 // apply_process is an exec's share of what the Go side's applyProcess
 // does (the rest, which a plan never asks for, keeps an exec in Go), in
 // its order: keyring; seccomp when loading it needs CAP_SYS_ADMIN; the
@@ -282,7 +301,7 @@ static void apply_process(const struct hako_plan *p)
 		fail("join session keyring %s", p->keyring);
 	if (h->bpf_len > 0 && (h->flags & HAKO_PLAN_SECCOMP_EARLY))
 		load_filter(p);
-	if (h->flags & HAKO_PLAN_CAPS)
+	if ((h->flags & HAKO_PLAN_CAPS) && has_effective(CAP_SETPCAP))
 		for (uint32_t c = 0; c <= h->last_cap; c++)
 			if (!(h->bounding >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 				fail("drop bounding capabilities");
@@ -335,6 +354,34 @@ static void apply_process(const struct hako_plan *p)
 		umask(h->umask);
 }
 
+// The signals whose default action ends a process. As pid 1 of its
+// namespace the waiting init gets only those it handles (SIGKILL
+// aside), from the host too: the Go init handled them all and died, so
+// `hako kill` of a created container with SIGTERM ended it. So does
+// this, until execve resets the handlers for the program.
+static const int deadly[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGABRT, SIGUSR1,   SIGUSR2, SIGPIPE, SIGALRM, SIGTERM,
+			     SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO,   SIGPWR,  SIGSYS};
+
+static void die(int sig)
+{
+	// Dies of it where it can (not pid 1 of a namespace); else exits
+	// with Go's status for a signal it could not die of.
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(2);
+}
+
+static void die_on_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = die;
+	for (size_t i = 0; i < sizeof(deadly) / sizeof(deadly[0]); i++)
+		sigaction(deadly[i], &sa, NULL);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigaction(s, &sa, NULL);
+}
+
 static void run(struct hako_plan *p)
 {
 	const struct hako_plan_hdr *h = &p->h;
@@ -346,6 +393,7 @@ static void run(struct hako_plan *p)
 		told_ok = 1; // the parent has its answer: failures go to stderr
 		close(sync_fd);
 	} else {
+		die_on_signals();
 		wait_ok();
 		// Blocks until `hako start` opens the fifo for reading.
 		// Reopened through /proc/self/fd: the init's descriptor is
@@ -379,6 +427,7 @@ static void run(struct hako_plan *p)
 	if (h->bpf_len > 0 && !(h->flags & HAKO_PLAN_SECCOMP_EARLY))
 		load_filter(p);
 	execve(p->path, p->argv, p->envp);
+	execing = 1;
 	fail("exec %s", p->path);
 }
 
@@ -397,18 +446,19 @@ int hako_restore_nofile(void)
 
 __attribute__((constructor)) static void hako_execstage(void)
 {
-	have_start_nofile = getrlimit(RLIMIT_NOFILE, &start_nofile) == 0;
 	const char *env = getenv("_HAKO_EXEC_PLAN");
+	// First thing: execve made us dumpable again, and we may stand in a
+	// container's pid namespace (CVE-2019-5736).
+	if (env)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	// nsenter's pre-init stage first, if this binary has it and this is
+	// one of its children (whose rlimits its parent sets while the
+	// stage waits): constructors run in no order one can rely on.
+	if (hako_nsenter_enter && getenv("_HAKO_NSENTER_FD"))
+		hako_nsenter_enter();
+	have_start_nofile = getrlimit(RLIMIT_NOFILE, &start_nofile) == 0;
 	if (!env)
 		return;
-	// An exec's namespaces first: nsenter's pre-init stage, if this
-	// binary has it, runs now if its constructor has not yet.
-	if (hako_nsenter_enter)
-		hako_nsenter_enter();
-	// First thing: execve made us dumpable again, and we stand in the
-	// container's pid namespace (CVE-2019-5736; the Go init was
-	// non-dumpable all along).
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	size_t n;
 	uint8_t *b = read_plan(env, &n);
 	struct hako_plan p;

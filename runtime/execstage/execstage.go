@@ -30,18 +30,23 @@ type Call struct {
 
 // Syscalls are what is called from the Go side's plan memfd to the
 // program's execve: the Go init's last calls, the C library's start-up in
-// the re-executed binary, and the stage's own (dup3 with preserved
-// descriptors only). A seccomp filter loaded before (a config without
-// no_new_privs) filters them all: hako's init uses the stage only if the
-// filter allows every one. An integration test holds the list to what a
-// stage is seen calling under strace.
+// the re-executed binary, and the stage's own (some only on some paths:
+// dup3 with preserved descriptors, getdents64 where close_range is
+// refused, sendto for an error). A seccomp filter loaded before (a config
+// without no_new_privs) filters them all: hako's init uses the stage only
+// if the filter allows every one. An integration test holds the list to
+// what a stage is seen calling under strace.
 var Syscalls = []Call{
-	{"memfd_create", nil}, {"write", nil}, {"fcntl", []uint64{0, 2 /* F_SETFD */, 0}}, {"execveat", nil},
-	{"brk", nil}, {"arch_prctl", nil}, {"set_tid_address", nil}, {"set_robust_list", nil}, {"rseq", nil},
-	{"prlimit64", nil}, {"readlink", nil}, {"getrandom", nil}, {"mprotect", nil},
-	{"prctl", []uint64{4 /* PR_SET_DUMPABLE */, 0}}, {"prctl", []uint64{38 /* PR_SET_NO_NEW_PRIVS */, 1}},
-	{"newfstatat", nil}, {"pread64", nil}, {"close", nil}, {"sendmsg", nil}, {"recvfrom", nil},
-	{"openat", nil}, {"dup3", nil}, {"close_range", []uint64{3, 1<<32 - 1, 4 /* CLOSE_RANGE_CLOEXEC */}},
+	{"memfd_create", nil}, {"write", nil}, {"fcntl", []uint64{0, 1033 /* F_ADD_SEALS */, 15}},
+	{"fcntl", []uint64{0, 2 /* F_SETFD */, 0}}, {"execveat", nil},
+	{"brk", nil}, {"mmap", nil}, {"munmap", nil}, {"arch_prctl", nil}, {"set_tid_address", nil},
+	{"set_robust_list", nil}, {"rseq", nil}, {"prlimit64", nil}, {"readlink", nil}, {"getrandom", nil},
+	{"mprotect", nil}, {"prctl", []uint64{4 /* PR_SET_DUMPABLE */, 0}},
+	{"prctl", []uint64{38 /* PR_SET_NO_NEW_PRIVS */, 1}}, {"fcntl", []uint64{0, 1034 /* F_GET_SEALS */}},
+	{"newfstatat", nil}, {"pread64", nil}, {"close", nil}, {"sendmsg", nil}, {"sendto", nil},
+	{"recvfrom", nil}, {"rt_sigaction", nil}, {"openat", nil}, {"dup3", nil}, {"sched_setaffinity", nil},
+	{"close_range", []uint64{3, 1<<32 - 1, 4 /* CLOSE_RANGE_CLOEXEC */}},
+	{"getdents64", nil}, {"fcntl", []uint64{0, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */}},
 	{"execve", nil}, {"exit_group", nil},
 }
 
