@@ -399,7 +399,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	c.rec.Pid, c.rec.StartTime = pid, start
 	c.rec.PidNS = newNS(spec, specs.PIDNamespace)
 	c.rec.Creator, c.rec.CreatorStart = 0, 0
-	c.rec.Spec = spec
+	c.rec.Spec = specOf(spec)
 	c.rec.NoNewKeyring = o.NoNewKeyring
 	c.proc = proc
 	if err := c.save(); err != nil {

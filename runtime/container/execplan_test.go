@@ -1,6 +1,8 @@
 package container
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -23,7 +25,7 @@ func planFor(t *testing.T, edit func(*specs.Spec, *specs.Process), late bool) (*
 	if edit != nil {
 		edit(spec, p)
 	}
-	return &Container{rec: record{ID: "x", Pid: os.Getpid(), Spec: spec}}, p
+	return &Container{rec: record{ID: "x", Pid: os.Getpid(), Spec: specOf(spec)}}, p
 }
 
 // TestExecPlanFallsBack: what the C exec stage does not carry keeps an
@@ -162,5 +164,46 @@ func TestExecutableInNoexec(t *testing.T) {
 	}
 	if err := executableIn(root, "/bin/sh"); err != nil {
 		t.Errorf("/bin/sh: %v", err)
+	}
+}
+
+// TestLazySpec: state.json's config survives a save and a load whole,
+// undecoded until asked for; hooks are looked for without decoding it.
+func TestLazySpec(t *testing.T) {
+	spec := Example()
+	rec := record{ID: "x", Spec: specOf(spec)}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back record
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Spec == nil || back.Spec.spec != nil {
+		t.Fatalf("config decoded on load: %+v", back.Spec)
+	}
+	c := &Container{rec: back}
+	if c.hooks() != nil || c.rec.Spec.spec != nil {
+		t.Error("no hooks: the config was decoded to find none")
+	}
+	again, _ := json.Marshal(back) // saved again, still undecoded
+	if !bytes.Equal(again, b) {
+		t.Errorf("re-saved state differs:\n%s\n%s", again, b)
+	}
+	if got := c.Spec(); got == nil || got.Hostname != spec.Hostname || len(got.Mounts) != len(spec.Mounts) {
+		t.Errorf("Spec() = %+v", got)
+	}
+	spec.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
+	b, _ = json.Marshal(record{ID: "x", Spec: specOf(spec)})
+	var withHooks record
+	json.Unmarshal(b, &withHooks)
+	if h := (&Container{rec: withHooks}).hooks(); h == nil || len(h.Poststop) != 1 {
+		t.Errorf("hooks() = %+v", h)
+	}
+	var none record
+	json.Unmarshal([]byte(`{"id":"x"}`), &none)
+	if c := (&Container{rec: none}); c.Spec() != nil || c.hooks() != nil {
+		t.Error("a record without a config has one")
 	}
 }

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,7 +67,7 @@ type record struct {
 	CreatorStart uint64 `json:"creatorStart,omitempty"`
 	// Spec is the container's config: start and delete run its hooks,
 	// exec applies its seccomp profile and other process settings.
-	Spec *specs.Spec `json:"spec,omitempty"`
+	Spec *lazySpec `json:"spec,omitempty"`
 	// NoNewKeyring: create kept the caller's session keyring, and so do
 	// the container's execs.
 	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
@@ -293,12 +294,71 @@ func parseStat(s string) (start uint64, state byte, err error) {
 }
 
 func (c *Container) hooks() *specs.Hooks {
-	if c.rec.Spec == nil {
+	if c.rec.Spec == nil || !c.rec.Spec.mentions("hooks") {
 		return nil
 	}
-	return c.rec.Spec.Hooks
+	if s := c.rec.Spec.get(); s != nil {
+		return s.Hooks
+	}
+	return nil
 }
 
 // Spec is the container's config as create read it (nil for a container
 // whose create died half-way). Exec takes its process as the template.
-func (c *Container) Spec() *specs.Spec { return c.rec.Spec }
+func (c *Container) Spec() *specs.Spec {
+	if c.rec.Spec == nil {
+		return nil
+	}
+	return c.rec.Spec.get()
+}
+
+// lazySpec is the config as state.json holds it, decoded the first time a
+// command asks for it: encoding/json's reflection over the config's ~60
+// types is half a millisecond of a command that never looks at it
+// (state, list, kill, start and delete without hooks).
+type lazySpec struct {
+	raw  json.RawMessage
+	spec *specs.Spec
+}
+
+func specOf(s *specs.Spec) *lazySpec {
+	if s == nil {
+		return nil
+	}
+	return &lazySpec{spec: s}
+}
+
+func (l *lazySpec) UnmarshalJSON(b []byte) error {
+	l.raw, l.spec = append(json.RawMessage(nil), b...), nil
+	return nil
+}
+
+func (l *lazySpec) MarshalJSON() ([]byte, error) {
+	if l.spec != nil {
+		return json.Marshal(l.spec)
+	}
+	if len(l.raw) == 0 {
+		return []byte("null"), nil
+	}
+	return l.raw, nil
+}
+
+// get decodes the config once; one that does not decode (state.json is
+// hako's own, written whole) reads as none.
+func (l *lazySpec) get() *specs.Spec {
+	if l.spec == nil && len(l.raw) > 0 {
+		var s specs.Spec
+		if json.Unmarshal(l.raw, &s) == nil {
+			l.spec = &s
+		}
+		l.raw = nil
+	}
+	return l.spec
+}
+
+// mentions tells whether key may be in the config without decoding it: a
+// false answer is sure (hako wrote the file, keys as json.Marshal spells
+// them).
+func (l *lazySpec) mentions(key string) bool {
+	return l.spec != nil || bytes.Contains(l.raw, []byte(`"`+key+`"`))
+}
