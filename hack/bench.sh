@@ -15,6 +15,9 @@ cleanup() {
 		done
 	done
 	rmdir /sys/fs/cgroup/*/hako-bench /sys/fs/cgroup/hako-bench 2>/dev/null || true
+	# The default parent of the strace run's cgroup, if it was the last
+	# one there (rmdir removes only an empty one).
+	rmdir /sys/fs/cgroup/*/hako /sys/fs/cgroup/hako 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
