@@ -221,16 +221,24 @@ func TestDevicesV1(t *testing.T) {
 	}
 }
 
-// TestEntry: a v1 tasks file per v1 hierarchy, the unified directory
-// opened for clone3, and the cgroup made (cpuset inherited) as by Apply.
-func TestEntry(t *testing.T) {
-	root := fakeTree(t, Hybrid, "/hako/e", "cpuset.cpus", "cpuset.mems")
+// cpusetTree is a hybrid fake tree for path whose cpuset root has CPUs
+// and memory nodes and whose /hako parent has empty ones, as the kernel
+// leaves a new v1 cpuset cgroup.
+func cpusetTree(t *testing.T, path string) string {
+	root := fakeTree(t, Hybrid, path, "cpuset.cpus", "cpuset.mems")
 	os.WriteFile(filepath.Join(root, "cpuset", "cpuset.cpus"), []byte("0-1\n"), 0o644)
 	os.WriteFile(filepath.Join(root, "cpuset", "cpuset.mems"), []byte("0\n"), 0o644)
 	os.MkdirAll(filepath.Join(root, "cpuset", "hako"), 0o755)
 	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
 		os.WriteFile(filepath.Join(root, "cpuset", "hako", f), nil, 0o644)
 	}
+	return root
+}
+
+// TestEntry: a v1 tasks file per v1 hierarchy, the unified directory
+// opened for clone3, and the cgroup made (cpuset inherited) as by Apply.
+func TestEntry(t *testing.T) {
+	root := cpusetTree(t, "/hako/e")
 	m, err := New(Config{Root: root, Path: "/hako/e", Mode: Hybrid})
 	if err != nil {
 		t.Fatal(err)
@@ -258,13 +266,7 @@ func TestEntry(t *testing.T) {
 }
 
 func TestApplyAndDestroy(t *testing.T) {
-	root := fakeTree(t, Hybrid, "/hako/a", "cpuset.cpus", "cpuset.mems")
-	os.WriteFile(filepath.Join(root, "cpuset", "cpuset.cpus"), []byte("0-1\n"), 0o644)
-	os.WriteFile(filepath.Join(root, "cpuset", "cpuset.mems"), []byte("0\n"), 0o644)
-	os.MkdirAll(filepath.Join(root, "cpuset", "hako"), 0o755)
-	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-		os.WriteFile(filepath.Join(root, "cpuset", "hako", f), nil, 0o644)
-	}
+	root := cpusetTree(t, "/hako/a")
 	m, err := New(Config{Root: root, Path: "/hako/a", Mode: Hybrid})
 	if err != nil {
 		t.Fatal(err)
