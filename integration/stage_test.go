@@ -53,7 +53,7 @@ func waitExe(t *testing.T, pid int, suffix string) {
 }
 
 // TestExecStage: a created container's init waits as the C exec stage,
-// in a few hundred kilobytes (the bound is 5 MB), and execs the
+// in about a megabyte (the bound is 5 MB), and execs the
 // program at start with its seccomp filter; where the stage cannot take
 // over (a startContainer hook, a filter loaded early that would refuse
 // one of its syscalls), the Go init waits as before, and the container

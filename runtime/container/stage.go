@@ -17,8 +17,8 @@ import (
 
 // The init's last stage, from "ready" to the program's execve, is C
 // (hako.dev/runtime/execstage): the Go init re-executes its own sealed
-// binary into it, so that what waits between create and start is a few
-// hundred kilobytes, not a Go runtime. The Go init keeps that part
+// binary into it, so that what waits between create and start is about a
+// megabyte, not a Go runtime's nine. The Go init keeps that part
 // itself when the stage cannot take it (stageable).
 
 // stageable tells whether the C stage can take the init's last steps: it

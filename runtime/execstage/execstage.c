@@ -7,7 +7,7 @@
 //
 // WAIT, the container's init. Its Go part, its setup done, re-executes
 // its sealed binary into this stage, so that what waits between create
-// and start is a few hundred kilobytes of C, not a Go runtime (that memory
+// and start is about a megabyte of C, not a Go runtime (that memory
 // is charged to the container):
 //
 //   Go init (setup done)                 this stage (same pid)

@@ -1,7 +1,7 @@
 // Package execstage is the last stage of a container's init, in C: it
 // waits for `hako start` and executes the program, so that what waits
 // between create and start is not a Go runtime (its memory is charged to
-// the container; this stage's is a few hundred kilobytes).
+// the container; this stage's is about a megabyte).
 //
 // The init's Go part, its setup done, writes a Plan into a memfd and
 // re-executes the binary it runs as (already sealed against
