@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -470,4 +471,25 @@ func TestCgroupsWithoutClone3(t *testing.T) {
 		t.Errorf("exec without clone3, its cgroups:\n%+v", r)
 	}
 	e.mustHako("delete", "--force", id)
+}
+
+// TestExecStageFilterWithoutThreads: a filter loaded early (no
+// no_new_privs) that refuses clone and clone3 is in force for the Go init
+// too, which then must not need a thread: whether the exec stage can go
+// on is found out before the filter is loaded (a cgo call after it once
+// aborted the init: "pthread_create failed: Operation not permitted").
+func TestExecStageFilterWithoutThreads(t *testing.T) {
+	e := newEnv(t)
+	for _, nnp := range []bool{false, true} {
+		bundle := e.bundle([]string{"sh", "-c", "echo ran"}, func(s *specs.Spec) {
+			s.Process.NoNewPrivileges = nnp
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"clone", "clone3"}, Action: specs.ActErrno}}}
+		})
+		for i := 0; i < 5; i++ {
+			if r := e.hako("run", "--bundle", bundle, e.id(fmt.Sprintf("nothreads-%v-%d", nnp, i))); r.code != 0 || r.stdout != "ran\n" {
+				t.Fatalf("no_new_privs %v, run %d: %+v", nnp, i, r)
+			}
+		}
+	}
 }

@@ -362,7 +362,7 @@ func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) 
 	if !cfg.NoNewKeyring {
 		keyring = "_ses." + cfg.ID // the container's, as its init joined
 	}
-	path, filter, _, err := applyProcess(cfg.Spec, p, keyring, handoffListener(sock))
+	path, filter, err := applyProcess(cfg.Spec, p, keyring, handoffListener(sock), nil)
 	if err != nil {
 		return "", nil, err
 	}

@@ -64,7 +64,7 @@ func Init() {
 		trees[cfg.IDMapped[i]] = os.NewFile(uintptr(fd), "idmapped mount")
 	}
 	s, master, err := setup(&cfg, sock, trees)
-	if err == nil && selfErr == nil && isExe(self, cfg.Exe) && stageable(&cfg, s.loaded) {
+	if err == nil && selfErr == nil && isExe(self, cfg.Exe) && stageable(&cfg, s.stageOK) {
 		// Returns only if the stage could not be started (the binary not
 		// executable by the container's user, say): then this Go init
 		// waits for start itself, as it does where the stage cannot.
@@ -108,10 +108,12 @@ func isExe(fd int, id [2]uint64) bool {
 }
 
 // setUp is what setup leaves for the last steps: the program's path, the
-// seccomp filter to load right before execve, and the one loaded already.
+// seccomp filter to load right before execve, and whether a filter loaded
+// already lets the exec stage's syscalls through.
 type setUp struct {
-	path           string
-	filter, loaded *seccomp.Filter
+	path    string
+	filter  *seccomp.Filter
+	stageOK bool
 }
 
 // setup does everything that can fail in the init, so that create reports
@@ -165,7 +167,13 @@ func setup(cfg *initConfig, sock *os.File, trees map[int]*os.File) (s setUp, mas
 	if !cfg.NoNewKeyring {
 		keyring = "_ses." + cfg.ID
 	}
-	s.path, s.filter, s.loaded, err = applyProcess(spec, proc, keyring, handoffListener(sock))
+	// A filter loaded here (no no_new_privs, or a listener) filters the
+	// exec stage's syscalls too: whether it lets them through is asked
+	// before it is in force.
+	s.stageOK = true
+	s.path, s.filter, err = applyProcess(spec, proc, keyring, handoffListener(sock), func(f *seccomp.Filter) {
+		s.stageOK = passes(f, "SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+	})
 	return s, master, err
 }
 

@@ -12,13 +12,15 @@ import (
 
 // applyProcess applies what the config asks of the process itself, on the
 // calling (locked) thread, for the container's init and for exec alike. It
-// returns the program's path, the seccomp filter still to load right
-// before execve (pending), and the one loaded already, which filters every
-// syscall from here to execve (loaded). A profile with a listener
+// returns the program's path and the seccomp filter still to load right
+// before execve (nil if loaded already). beforeLoad, if set, sees a
+// filter about to be loaded here: from then on it filters every syscall
+// to execve, the Go runtime's own included (a cgo call that needs a new
+// thread, say), so whatever must look at it does so before. A profile with a listener
 // (SCMP_ACT_NOTIFY) is loaded here, as late as it can be, and its
 // descriptor goes to handoff at once: from the load on, a notified
 // syscall waits until someone listens.
-func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string, handoff func(*os.File) error) (path string, filter, loaded *seccomp.Filter, err error) {
+func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string, handoff func(*os.File) error, beforeLoad func(*seccomp.Filter)) (path string, filter *seccomp.Filter, err error) {
 	// Per-process settings, in this order (rlimits and the initial CPU
 	// affinity were set by the parent already): keyring, personality,
 	// scheduler, I/O priority (the last two may need CAP_SYS_NICE, which
@@ -26,44 +28,44 @@ func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string, handoff
 	// seccomp, credentials and capabilities, cwd, umask, no_new_privs.
 	if keyring != "" {
 		if err := capset.JoinSessionKeyring(keyring); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if spec.Linux.Personality != nil {
 		if err := capset.SetPersonality(spec.Linux.Personality); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if proc.Scheduler != nil {
 		if err := capset.SetScheduler(proc.Scheduler); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if proc.IOPriority != nil {
 		if err := capset.SetIOPriority(proc.IOPriority); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if spec.Linux.MemoryPolicy != nil {
 		if err := capset.SetMemoryPolicy(spec.Linux.MemoryPolicy); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	// LSM labels take effect at execve; set on the thread that will exec.
 	if proc.ApparmorProfile != "" {
 		if err := capset.SetAppArmorOnExec(proc.ApparmorProfile); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	if proc.SelinuxLabel != "" {
 		if err := capset.SetSELinuxOnExec(proc.SelinuxLabel); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 	}
 	proc.Env = withHome(proc.Env, proc.User.UID)
 	path, err = lookPath(proc)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
 	// Seccomp as late as possible, so that hako's own steps are not
 	// filtered: right before execve when no_new_privs is set; otherwise
@@ -72,25 +74,28 @@ func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string, handoff
 	// at the end when no_new_privs allows.
 	if spec.Linux.Seccomp != nil {
 		if filter, _, err = seccomp.Compile(spec.Linux.Seccomp, proc.NoNewPrivileges); err != nil {
-			return "", nil, nil, err
+			return "", nil, err
 		}
 		if !proc.NoNewPrivileges {
-			if err := loadFilter(filter, handoff); err != nil {
-				return "", nil, nil, err
+			if beforeLoad != nil {
+				beforeLoad(filter)
 			}
-			loaded, filter = filter, nil
+			if err := loadFilter(filter, handoff); err != nil {
+				return "", nil, err
+			}
+			filter = nil
 		}
 	}
 	sets, _, err := capset.FromSpec(proc.Capabilities)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
 	cred := &capset.Credential{UID: proc.User.UID, GID: proc.User.GID, Groups: proc.User.AdditionalGids}
 	if err := capset.Apply(sets, cred); err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
 	if err := unix.Chdir(cwd(proc)); err != nil {
-		return "", nil, nil, &os.PathError{Op: "chdir", Path: cwd(proc), Err: err}
+		return "", nil, &os.PathError{Op: "chdir", Path: cwd(proc), Err: err}
 	}
 	umask := 0o022
 	if proc.User.Umask != nil {
@@ -99,16 +104,19 @@ func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string, handoff
 	unix.Umask(umask)
 	if proc.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return "", nil, nil, os.NewSyscallError("prctl no_new_privs", err)
+			return "", nil, os.NewSyscallError("prctl no_new_privs", err)
 		}
 	}
 	if filter != nil && filter.Notify() {
-		if err := loadFilter(filter, handoff); err != nil {
-			return "", nil, nil, err
+		if beforeLoad != nil {
+			beforeLoad(filter)
 		}
-		loaded, filter = filter, nil
+		if err := loadFilter(filter, handoff); err != nil {
+			return "", nil, err
+		}
+		filter = nil
 	}
-	return path, filter, loaded, nil
+	return path, filter, nil
 }
 
 // loadFilter loads f and hands its listener, if any, over at once.

@@ -24,8 +24,9 @@ import (
 // stageable tells whether the C stage can take the init's last steps: it
 // is in this binary (built with cgo), it runs no startContainer hooks,
 // an LSM label set for execve would take effect at its own, and a filter
-// loaded already must let its syscalls through.
-func stageable(cfg *initConfig, loaded *seccomp.Filter) bool {
+// loaded already lets its syscalls through (filterOK, found out before
+// that filter was loaded).
+func stageable(cfg *initConfig, filterOK bool) bool {
 	p := cfg.Spec.Process
 	if !execstage.Linked {
 		return false
@@ -33,7 +34,7 @@ func stageable(cfg *initConfig, loaded *seccomp.Filter) bool {
 	if h := cfg.Spec.Hooks; (h != nil && len(h.StartContainer) > 0) || p.ApparmorProfile != "" || p.SelinuxLabel != "" {
 		return false
 	}
-	return loaded == nil || passes(loaded, "SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+	return filterOK
 }
 
 // passes tells whether f answers every syscall of the stage with one of
@@ -46,6 +47,22 @@ func passes(f *seccomp.Filter, actions ...string) bool {
 		}
 	}
 	return true
+}
+
+// threads tells whether f lets the Go runtime start a thread (clone3, or
+// clone with a thread's flags, which glibc falls back to): loaded by the Go
+// init, the filter is in force for the runtime too.
+func threads(f *seccomp.Filter) bool {
+	const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD |
+		unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID
+	if act, err := f.Check("clone3"); err == nil && act == "SCMP_ACT_ALLOW" {
+		return true
+	}
+	if act, err := f.Check("clone3"); err != nil || act != "SCMP_ACT_ERRNO(38)" {
+		return false // glibc falls back to clone only on ENOSYS
+	}
+	act, err := f.Check("clone", threadFlags)
+	return err == nil && act == "SCMP_ACT_ALLOW"
 }
 
 // execStage hands the rest of the init to the C stage: a plan in a
@@ -74,13 +91,13 @@ func execStage(self int, cfg *initConfig, s *setUp, master console.Console) erro
 	// instruction, when a process of the container with the same
 	// credentials could trace it); otherwise by the stage, right before
 	// the program's execve.
-	if s.filter != nil && passes(s.filter, "SCMP_ACT_ALLOW") {
+	if s.filter != nil && passes(s.filter, "SCMP_ACT_ALLOW") && threads(s.filter) {
 		if _, err := s.filter.Load(); err != nil {
 			return err
 		}
 		// In force now: should the stage not start, the Go init must
 		// not load it twice.
-		s.loaded, s.filter = s.filter, nil
+		s.filter = nil
 	}
 	if s.filter != nil {
 		bpf, flags, err := s.filter.Program()
