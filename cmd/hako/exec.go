@@ -103,11 +103,11 @@ func (f *execFlags) processFor(c *cobra.Command, ctr *container.Container, argv 
 	if len(argv) == 0 {
 		return nil, errors.New("no command given (or --process)")
 	}
-	spec := ctr.Spec()
-	if spec == nil || spec.Process == nil {
+	proc := ctr.Process()
+	if proc == nil {
 		return nil, errors.New("the container's state has no config")
 	}
-	p := *spec.Process // a copy: slices below are replaced, not appended to in place
+	p := *proc // a copy: slices below are replaced, not appended to in place
 	p.Args = argv
 	p.Terminal = f.tty
 	p.ConsoleSize = nil

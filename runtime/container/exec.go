@@ -84,7 +84,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		return 0, -1, errors.New("exec: no command given")
 	case p.Cwd != "" && p.Cwd[0] != '/':
 		return 0, -1, fmt.Errorf("exec: cwd %q is not absolute", p.Cwd)
-	case c.Spec() == nil:
+	case c.execView() == nil:
 		return 0, -1, errors.New("exec: the container's state has no config")
 	}
 	// A created container's init waits in its namespaces: an exec can
@@ -193,7 +193,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	// The container's oom_score_adj, not ours (under containerd, the
 	// shim's -998).
 	phase("process launched (sealed binary exec'd, C stage waiting)")
-	req := &nsenter.Request{Join: joins, OOMScoreAdj: c.Spec().Process.OOMScoreAdj}
+	req := &nsenter.Request{Join: joins, OOMScoreAdj: c.execView().Process.OOMScoreAdj}
 	if selfJoin {
 		req.Cgroups = entry.Tasks
 	}
@@ -218,7 +218,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	fds, err := recv(parentSock, &msg)
 	if err == nil && msg.Type == msgListener {
 		st := specs.State{Version: specs.Version, ID: c.rec.ID, Status: specs.StateRunning, Pid: c.rec.Pid, Bundle: c.rec.Bundle}
-		if err := serveListener(parentSock, fds, c.Spec().Linux.Seccomp, st, pid); err != nil {
+		if err := serveListener(parentSock, fds, c.execView().Linux.Seccomp, st, pid); err != nil {
 			return fail(err)
 		}
 		fds, err = recv(parentSock, &msg)

@@ -31,7 +31,7 @@ import (
 // execPlan returns the stage's plan for running p in c, or nil when the
 // exec needs the Go init.
 func (c *Container) execPlan(p *specs.Process, preserve int, late bool) (*execstage.Plan, error) {
-	spec := c.Spec()
+	spec := c.execView()
 	if !execstage.Linked || p.Terminal || c.rec.HostMounts || late || spec.Linux.Personality != nil ||
 		p.Scheduler != nil || p.IOPriority != nil || spec.Linux.MemoryPolicy != nil ||
 		p.ApparmorProfile != "" || p.SelinuxLabel != "" {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -205,5 +206,35 @@ func TestLazySpec(t *testing.T) {
 	json.Unmarshal([]byte(`{"id":"x"}`), &none)
 	if c := (&Container{rec: none}); c.Spec() != nil || c.hooks() != nil {
 		t.Error("a record without a config has one")
+	}
+}
+
+// TestExecView: an exec's part of the config, decoded alone from the
+// state or taken from a decoded config, is the config's.
+func TestExecView(t *testing.T) {
+	spec := Example()
+	spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	spec.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX32"}
+	b, _ := json.Marshal(record{ID: "x", Spec: specOf(spec)})
+	for _, decoded := range []bool{false, true} {
+		var rec record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			t.Fatal(err)
+		}
+		c := &Container{rec: rec}
+		if decoded {
+			c.Spec()
+		}
+		v := c.execView()
+		if v == nil || !reflect.DeepEqual(v.Process, spec.Process) || v.Linux.Seccomp.DefaultAction != specs.ActAllow ||
+			v.Linux.Personality.Domain != "LINUX32" || v.Linux.MemoryPolicy != nil {
+			t.Errorf("decoded %v: view %+v", decoded, v)
+		}
+		if !reflect.DeepEqual(c.Process(), spec.Process) {
+			t.Errorf("decoded %v: Process() differs", decoded)
+		}
+	}
+	if (&Container{}).execView() != nil || (&Container{}).Process() != nil {
+		t.Error("no config, yet a view")
 	}
 }

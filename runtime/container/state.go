@@ -312,6 +312,27 @@ func (c *Container) Spec() *specs.Spec {
 	return c.rec.Spec.get()
 }
 
+// Process is the container's own process from its config (nil for a
+// container whose create died half-way): exec takes it as the template.
+// It decodes less of the config than Spec does.
+func (c *Container) Process() *specs.Process {
+	if c.rec.Spec == nil {
+		return nil
+	}
+	if v := c.rec.Spec.exec(); v != nil {
+		return v.Process
+	}
+	return nil
+}
+
+// execView is the part of the config an exec reads (nil without one).
+func (c *Container) execView() *execView {
+	if c.rec.Spec == nil {
+		return nil
+	}
+	return c.rec.Spec.exec()
+}
+
 // lazySpec is the config as state.json holds it, decoded the first time a
 // command asks for it: encoding/json's reflection over the config's ~60
 // types is half a millisecond of a command that never looks at it
@@ -319,6 +340,38 @@ func (c *Container) Spec() *specs.Spec {
 type lazySpec struct {
 	raw  json.RawMessage
 	spec *specs.Spec
+	view *execView
+}
+
+// execView is what an exec reads of the config. Decoding only these
+// fields leaves out the reflection over the rest of the config's types.
+type execView struct {
+	Process *specs.Process `json:"process,omitempty"`
+	Linux   struct {
+		Seccomp      *specs.LinuxSeccomp      `json:"seccomp,omitempty"`
+		Personality  *specs.LinuxPersonality  `json:"personality,omitempty"`
+		MemoryPolicy *specs.LinuxMemoryPolicy `json:"memoryPolicy,omitempty"`
+	} `json:"linux"`
+}
+
+// exec is the config's execView (nil where there is no config).
+func (l *lazySpec) exec() *execView {
+	if l.view != nil {
+		return l.view
+	}
+	var v execView
+	switch {
+	case l.spec != nil:
+		v.Process = l.spec.Process
+		if lx := l.spec.Linux; lx != nil {
+			v.Linux.Seccomp, v.Linux.Personality, v.Linux.MemoryPolicy = lx.Seccomp, lx.Personality, lx.MemoryPolicy
+		}
+	case len(l.raw) > 0 && json.Unmarshal(l.raw, &v) == nil && v.Process != nil:
+	default:
+		return nil
+	}
+	l.view = &v
+	return l.view
 }
 
 func specOf(s *specs.Spec) *lazySpec {
