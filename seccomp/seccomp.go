@@ -29,6 +29,9 @@ type Filter struct {
 	flags  uintptr
 	nnp    bool
 	notify bool
+	// prog is the program once exported: Load, Program and every Check
+	// (hako's init asks a few dozen before loading) share one export.
+	prog []sockFilter
 }
 
 // LibraryVersion is the version of the libseccomp this binary links.
@@ -291,6 +294,18 @@ func (f *Filter) Program() (bpf []byte, flags uint32, err error) {
 // the highest the profile names (x32 numbers, which have bit 30 set, go
 // on to libseccomp's own checks).
 func (f *Filter) program() ([]sockFilter, error) {
+	if f.prog != nil {
+		return f.prog, nil
+	}
+	prog, err := f.build()
+	if err == nil {
+		f.prog = prog
+	}
+	return prog, err
+}
+
+// build makes the program from libseccomp's export (see program).
+func (f *Filter) build() ([]sockFilter, error) {
 	raw, err := f.bpf()
 	if err != nil {
 		return nil, err
