@@ -32,6 +32,14 @@ func openIn(root *os.File, path string, flags int) (*os.File, error) {
 	return os.NewFile(uintptr(fd), filepath.Join(root.Name(), rel)), nil
 }
 
+// OpenIn opens path inside root as the mounts' destinations are resolved
+// (symlinks and ".." stay inside it, magic links are refused, openat2's
+// EAGAIN is retried), for a caller that looks at a container's files from
+// outside: hako's exec finds the program and HOME this way.
+func OpenIn(root *os.File, path string, flags int) (*os.File, error) {
+	return openIn(root, path, flags)
+}
+
 // openat2 retries openat2(2)'s EAGAIN: with RESOLVE_IN_ROOT the kernel
 // gives up on a lookup through ".." when any rename or mount happened
 // meanwhile, anywhere, and asks the caller to try again.

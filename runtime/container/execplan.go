@@ -1,6 +1,7 @@
 package container
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"hako.dev/capset"
+	"hako.dev/rootfs"
 	"hako.dev/runtime/execstage"
 	"hako.dev/seccomp"
 )
@@ -82,11 +84,11 @@ func (c *Container) execPlan(p *specs.Process, preserve int, late bool) (*execst
 		}
 		plan.SeccompEarly = !p.NoNewPrivileges
 	}
-	root, err := unix.Open("/proc/"+strconv.Itoa(c.rec.Pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	root, err := os.OpenFile("/proc/"+strconv.Itoa(c.rec.Pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: "container root", Err: err}
+		return nil, &os.PathError{Op: "open", Path: "container root", Err: errors.Unwrap(err)}
 	}
-	defer unix.Close(root)
+	defer root.Close()
 	if plan.Path, err = lookPathIn(root, p); err != nil {
 		return nil, err
 	}
@@ -94,31 +96,44 @@ func (c *Container) execPlan(p *specs.Process, preserve int, late bool) (*execst
 	return plan, nil
 }
 
-// openRegularIn opens name, resolved inside root (symlinks and ".." stay
-// in it), for reading if it is a regular file: anything else (a fifo, a
-// device the container planted) is only looked at, never opened.
-func openRegularIn(root int, name string) (*os.File, error) {
-	fd, err := unix.Openat2(root, strings.TrimLeft(name, "/"), &unix.OpenHow{
-		Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
+// statIn opens name inside root with O_PATH (rootfs.OpenIn: symlinks and
+// ".." stay in it) and stats it; its errors read as stat's.
+func statIn(root *os.File, name string) (*os.File, *unix.Stat_t, error) {
+	f, err := rootfs.OpenIn(root, name, unix.O_PATH)
 	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
-	defer unix.Close(fd)
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
+	return f, &st, nil
+}
+
+// openRegularIn opens name, resolved inside root, for reading if it is a
+// regular file: anything else (a fifo, a device the container planted) is
+// only looked at, never opened.
+func openRegularIn(root *os.File, name string) (*os.File, error) {
+	f, st, err := statIn(root, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EINVAL}
 	}
-	return os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_RDONLY, 0)
+	return os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), os.O_RDONLY, 0)
 }
 
 // lookPathIn is lookPath's answer, found from outside: exec.LookPath's
 // search with the process's PATH, each candidate resolved inside root,
 // and its error texts, which Docker matches.
-func lookPathIn(root int, p *specs.Process) (string, error) {
+func lookPathIn(root *os.File, p *specs.Process) (string, error) {
 	file := p.Args[0]
 	if strings.Contains(file, "/") {
 		if err := executableIn(root, file); err != nil {
@@ -126,13 +141,7 @@ func lookPathIn(root int, p *specs.Process) (string, error) {
 		}
 		return file, nil
 	}
-	pathEnv := ""
-	for _, e := range p.Env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			pathEnv = v
-		}
-	}
-	for _, dir := range strings.Split(pathEnv, ":") {
+	for _, dir := range strings.Split(pathOf(p.Env), ":") {
 		if dir == "" {
 			dir = "."
 		}
@@ -150,20 +159,14 @@ func lookPathIn(root int, p *specs.Process) (string, error) {
 // that allows execution. (The Go init looked from the root of the mount
 // namespace it joined; /proc/PID/root is the init's root, the same unless
 // the container's pid 1 chroot'ed.)
-func executableIn(root int, name string) error {
-	fd, err := unix.Openat2(root, strings.TrimLeft(name, "/"), &unix.OpenHow{
-		Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
+func executableIn(root *os.File, name string) error {
+	f, st, err := statIn(root, name)
 	if err != nil {
-		return &fs.PathError{Op: "stat", Path: name, Err: err}
+		return err
 	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return &fs.PathError{Op: "stat", Path: name, Err: err}
-	}
+	defer f.Close()
 	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(fd, &sfs); err != nil {
+	if err := unix.Fstatfs(int(f.Fd()), &sfs); err != nil {
 		return &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
 	switch {

@@ -155,11 +155,11 @@ func TestExecutableInNoexec(t *testing.T) {
 	if err := os.WriteFile(dir+"/prog", []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	root, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(root)
+	defer root.Close()
 	if err := executableIn(root, dir+"/prog"); !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("noexec: %v, want permission denied", err)
 	}

@@ -263,18 +263,24 @@ func cwd(p *specs.Process) string {
 // with the container's PATH, giving exec.LookPath's error texts, which are
 // runc's and which Docker matches to exit with 127.
 func lookPath(p *specs.Process) (string, error) {
-	pathEnv := ""
-	for _, e := range p.Env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			pathEnv = v
-		}
-	}
-	os.Setenv("PATH", pathEnv)
+	os.Setenv("PATH", pathOf(p.Env))
 	path, err := exec.LookPath(p.Args[0])
 	if errors.Is(err, exec.ErrDot) {
 		err = nil
 	}
 	return path, err
+}
+
+// pathOf is the value of the last PATH= in env, or "": what both program
+// lookups (lookPath, lookPathIn) search.
+func pathOf(env []string) string {
+	path := ""
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	return path
 }
 
 // waitStartAndExec blocks until `hako start` opens the exec fifo, then
