@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"hako.dev/cmd/internal/cli"
 	"hako.dev/nsenter"
+	"hako.dev/runtime/sigrelay"
 )
 
 type options struct {
@@ -210,30 +209,22 @@ func run(o *options, argv []string) error {
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 	}
-	// Caught from before the start so none is lost. (No signal.Stop: it
-	// waits for the signal goroutine to go idle, milliseconds at exit.)
-	sigs := make(chan os.Signal, 32)
-	signal.Notify(sigs, forwarded...)
+	// Caught from before the start so none is lost.
+	relay, err := sigrelay.Catch(sigrelay.Forwardable(), 32)
+	if err != nil {
+		return err
+	}
+	defer relay.Stop()
 	pid, err := nsenter.Start(cmd, r)
 	if err != nil {
 		return err
 	}
 	go func() {
-		for s := range sigs {
-			unix.Kill(pid, s.(syscall.Signal))
+		for s := range relay.C {
+			unix.Kill(pid, s)
 		}
 	}()
 	return exitStatus(waitStatus(pid))
-}
-
-// forwarded are the signals passed on to CMD: those a user or a
-// supervisor sends. Not SIGCHLD and SIGURG (the Go runtime's own), nor the
-// synchronous faults, nor real-time signals: catching every signal makes
-// the Go runtime's signal machinery cost more than the rest of a short run.
-var forwarded = []os.Signal{
-	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE,
-	unix.SIGALRM, unix.SIGTERM, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGWINCH,
-	unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPWR, unix.SIGSYS, unix.SIGIO,
 }
 
 // waitStatus waits for a child and returns its status as a shell does.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ var probes = map[string]func(args []string) error{
 	"pid":      func([]string) error { fmt.Printf("pid=%d ppid=%d\n", os.Getpid(), os.Getppid()); return nil },
 	"cat":      func(a []string) error { return catFile(a[0])(nil) },
 	"sleep":    sleep,
+	"signals":  signals,
 	"sched":    sched,
 	"keyring":  keyring,
 	"mempolicy": func([]string) error {
@@ -246,6 +248,30 @@ func sleep(a []string) error {
 	}
 	fmt.Println("sleeping")
 	time.Sleep(d)
+	return nil
+}
+
+// signals prints "ready", then "got N" for each signal it receives (all
+// but those the Go runtime keeps), and exits 3 after SIGTERM: what a
+// runtime forwards to its program shows.
+func signals([]string) error {
+	c := make(chan os.Signal, 64)
+	var list []os.Signal
+	for s := unix.Signal(1); s <= 64; s++ {
+		switch s {
+		case unix.SIGKILL, unix.SIGSTOP, unix.SIGURG, unix.SIGCHLD, unix.SIGPROF, 32, 33:
+			continue
+		}
+		list = append(list, s)
+	}
+	signal.Notify(c, list...)
+	fmt.Println("ready")
+	for s := range c {
+		fmt.Printf("got %d\n", int(s.(unix.Signal)))
+		if s == unix.SIGTERM {
+			os.Exit(3)
+		}
+	}
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"hako.dev/console"
 	"hako.dev/nsenter"
 	"hako.dev/runtime/execstage"
+	"hako.dev/runtime/sigrelay"
 	"hako.dev/seccomp"
 )
 
@@ -170,9 +171,13 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		defer entry.Close()
 		selfJoin = intoCgroup(cmd, entry)
 	}
-	sigs := make(chan os.Signal, 128)
+	var relay *sigrelay.Relay
 	if !o.Detach {
-		catchSignals(sigs) // from the start, forwarded once it runs
+		// From the start, forwarded once it runs.
+		if relay, err = catchSignals(); err != nil {
+			return 0, -1, err
+		}
+		defer relay.Stop()
 	}
 	phase("checks, namespaces listed, cgroup made, exec plan")
 	launched, _, err := launchSealed(cmd, c.dir())
@@ -275,7 +280,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if o.Detach {
 		return pid, 0, nil
 	}
-	stop := forwardSignals(sigs, sess, func(s unix.Signal) { proc.Signal(s) })
+	stop := forwardSignals(relay, sess, func(s unix.Signal) { proc.Signal(s) })
 	ps, err := proc.Wait()
 	stop()
 	if sess != nil {

@@ -80,10 +80,11 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 	}
 	// Catch signals before the container exists so none is lost between
 	// create and start; forwarded once it is running.
-	// (No signal.Stop on the way out: it waits for the signal goroutine to
-	// go idle, milliseconds, and the caller exits right after anyway.)
-	sigs := make(chan os.Signal, 128)
-	catchSignals(sigs)
+	relay, err := catchSignals()
+	if err != nil {
+		return -1, err
+	}
+	defer relay.Stop()
 
 	c, err := Create(root, id, o)
 	if err != nil {
@@ -120,7 +121,7 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 			return -1, err
 		}
 	}
-	stop := forwardSignals(sigs, sess, func(s unix.Signal) {
+	stop := forwardSignals(relay, sess, func(s unix.Signal) {
 		if err := c.Kill(s, false); err != nil && !errors.Is(err, ErrNotRunning) && o.Logger != nil {
 			o.Logger.Warn("forward signal", "signal", s, "id", id, "error", err)
 		}
