@@ -22,7 +22,17 @@ func (*Filter) Notify() bool                                       { return fals
 func (*Filter) Release()                                           {}
 func (*Filter) PFC() (string, error)                               { return "", errNoCgo }
 func (*Filter) Check(string, ...uint64) (string, error)            { return "", errNoCgo }
+func (*Filter) MarshalBinary() ([]byte, error)                     { return nil, errNoCgo }
+func UnmarshalFilter([]byte) (*Filter, error)                      { return nil, errNoCgo }
 func Supported() (actions, operators, archs, flags []string)       { return nil, nil, nil, nil }
+
+// Cache is the compiled filters' cache; without cgo nothing compiles.
+type Cache struct{ Dir string }
+
+func (Cache) Compile(*specs.LinuxSeccomp, bool) (*Filter, []string, error) { return nil, nil, errNoCgo }
+func (Cache) Get(*specs.LinuxSeccomp, bool) (*Filter, []string, func(), error) {
+	return nil, nil, func() {}, errNoCgo
+}
 
 // LibraryVersion is empty: without cgo there is no libseccomp.
 func LibraryVersion() string { return "" }

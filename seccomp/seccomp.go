@@ -19,6 +19,8 @@ import (
 
 // Filter is a compiled profile, ready to be loaded.
 type Filter struct {
+	// f is libseccomp's filter; nil for one from its stored form
+	// (UnmarshalFilter), which has its program only.
 	f *libseccomp.ScmpFilter
 	// maxNr is the highest native syscall number the profile names;
 	// enosys tells whether numbers above it answer ENOSYS (see program).
@@ -335,10 +337,17 @@ func (f *Filter) build() ([]sockFilter, error) {
 }
 
 // Release frees the compiled filter (a loaded one stays in force).
-func (f *Filter) Release() { f.f.Release() }
+func (f *Filter) Release() {
+	if f.f != nil {
+		f.f.Release()
+	}
+}
 
 // PFC renders the filter as libseccomp's pseudo-C, for reading.
 func (f *Filter) PFC() (string, error) {
+	if f.f == nil {
+		return "", errors.New("seccomp: a stored filter has no pseudo-C: compile the profile")
+	}
 	b, err := export(f.f.ExportPFC)
 	return string(b), err
 }

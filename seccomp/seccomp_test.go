@@ -169,17 +169,20 @@ func TestCheckENOSYS(t *testing.T) {
 }
 
 // The filter really loads and answers so: in a child (a filter cannot be
-// taken off again), allowed everything the profile knows up to rseq.
+// taken off again), allowed everything the profile knows up to rseq. The
+// same from its stored form (UnmarshalFilter).
 func TestLoadENOSYS(t *testing.T) {
 	if os.Getenv("SECCOMP_TEST_CHILD") != "" {
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadChild$", "-test.v")
-	cmd.Env = append(os.Environ(), "SECCOMP_TEST_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "new=38 old=1") || strings.Contains(string(out), "not filtered") ||
-		strings.Contains(string(out), "only one thread") {
-		t.Errorf("child: %v\n%s", err, out)
+	for _, mode := range []string{"compiled", "stored"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLoadChild$", "-test.v")
+		cmd.Env = append(os.Environ(), "SECCOMP_TEST_CHILD="+mode)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "new=38 old=1") || strings.Contains(string(out), "not filtered") ||
+			strings.Contains(string(out), "only one thread") {
+			t.Errorf("%s filter, child: %v\n%s", mode, err, out)
+		}
 	}
 }
 
@@ -199,6 +202,16 @@ func TestLoadChild(t *testing.T) {
 	}, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("SECCOMP_TEST_CHILD") == "stored" {
+		b, err := f.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Release()
+		if f, err = UnmarshalFilter(b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := f.Load(); err != nil {
 		t.Fatal(err)
