@@ -37,6 +37,15 @@ func run(m *testing.M) int {
 		fmt.Println("integration tests need root: skipped")
 		return 0
 	}
+	// hako's cache of compiled seccomp profiles: the tests' own, not the
+	// host's /run/hako-cache.
+	cache, err := os.MkdirTemp("", "hako-seccomp-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(cache)
+	os.Setenv("HAKO_SECCOMP_CACHE", filepath.Join(cache, "seccomp"))
 	dir := os.Getenv("HAKO_BIN_DIR")
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "hako-bin-")

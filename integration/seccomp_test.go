@@ -1,6 +1,9 @@
 package integration
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -76,5 +79,92 @@ func TestSeccompTrapAndLog(t *testing.T) {
 	}), e.id("log"))
 	if r.code != 0 || r.stdout != "allowed\n" {
 		t.Errorf("LOG lets the call through: %+v", r)
+	}
+}
+
+// A compiled profile is kept in $HAKO_SECCOMP_CACHE and used again: the
+// second container's filter comes from the entry (not rewritten) and
+// filters the same; a create that fails keeps nothing; an exec without the
+// config's no_new_privs has an entry of its own; "off" keeps nothing.
+func TestSeccompCache(t *testing.T) {
+	e := newEnv(t)
+	profile := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno, ErrnoRet: func(v uint) *uint { return &v }(13)},
+	}}
+	with := func(extra func(*specs.Spec)) func(*specs.Spec) {
+		return func(s *specs.Spec) {
+			s.Linux.Seccomp = profile
+			if extra != nil {
+				extra(s)
+			}
+		}
+	}
+	cache := filepath.Join(t.TempDir(), "seccomp")
+	t.Setenv("HAKO_SECCOMP_CACHE", cache)
+	entries := func() []string {
+		ents, _ := os.ReadDir(cache)
+		var names []string
+		for _, ent := range ents {
+			names = append(names, ent.Name())
+		}
+		return names
+	}
+
+	r := e.hako("run", "--bundle", e.bundle([]string{"true"}, with(func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/nonexistent-hako", Options: []string{"bind"}})
+	})), e.id("bad"))
+	if r.code == 0 {
+		t.Fatalf("run with a missing bind source succeeded: %+v", r)
+	}
+	if n := entries(); len(n) != 0 {
+		t.Errorf("a failed create left cache entries: %v", n)
+	}
+
+	bundle := e.bundle([]string{"sh", "-c", "mkdir /dev/shm/x 2>&1; true"}, with(nil))
+	var first os.FileInfo
+	for i := range 2 {
+		r := e.hako("run", "--bundle", bundle, e.id(fmt.Sprintf("run%d", i)))
+		if r.code != 0 || !strings.Contains(r.stdout, "Permission denied") {
+			t.Fatalf("run %d: mkdir not refused with EACCES: %+v", i, r)
+		}
+		n := entries()
+		if len(n) != 1 {
+			t.Fatalf("run %d: cache entries %v, want one", i, n)
+		}
+		st, err := os.Stat(filepath.Join(cache, n[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = st
+		} else if !os.SameFile(first, st) || !st.ModTime().Equal(first.ModTime()) {
+			t.Error("second run rewrote the entry instead of using it")
+		}
+	}
+
+	id := e.id("exec")
+	e.mustHako("run", "--detach", "--bundle", e.bundle([]string{"testinit", "sleep"}, with(nil)), id)
+	// The config has no_new_privs; a process without it needs a filter
+	// compiled so (loaded while the process may still, see seccomp.Compile).
+	proc := filepath.Join(t.TempDir(), "process.json")
+	os.WriteFile(proc, []byte(`{"args": ["sh", "-c", "mkdir /dev/shm/y 2>&1; grep NoNewPrivs /proc/self/status"],
+		"cwd": "/", "env": ["PATH=/bin:/usr/bin"], "user": {"uid": 0, "gid": 0}, "noNewPrivileges": false,
+		"capabilities": {"bounding": ["CAP_SYS_ADMIN"], "effective": ["CAP_SYS_ADMIN"], "permitted": ["CAP_SYS_ADMIN"]}}`), 0o644)
+	r = e.hako("exec", "--process", proc, id)
+	if !strings.Contains(r.stdout, "Permission denied") || !strings.Contains(r.stdout, "NoNewPrivs:\t0") {
+		t.Errorf("exec without no_new_privs: %+v", r)
+	}
+	if n := entries(); len(n) != 2 {
+		t.Errorf("after an exec without no_new_privs: entries %v, want two", n)
+	}
+	e.mustHako("delete", "--force", id)
+
+	os.RemoveAll(cache)
+	t.Setenv("HAKO_SECCOMP_CACHE", "off")
+	if r := e.hako("run", "--bundle", bundle, e.id("off")); r.code != 0 || !strings.Contains(r.stdout, "Permission denied") {
+		t.Errorf("run without a cache: %+v", r)
+	}
+	if _, err := os.Stat(cache); err == nil {
+		t.Error("HAKO_SECCOMP_CACHE=off: a cache was made")
 	}
 }

@@ -45,6 +45,7 @@ capabilities, rlimits, seccomp) changed by the flags.`,
 				Process: p, ConsoleSocket: f.consoleSocket, Detach: f.detach,
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log,
 				PreserveFDs: f.preserveFDs, SubCgroup: f.cgroup, IgnorePaused: f.ignorePaused, PidfdSocket: f.pidfdSocket,
+				SeccompCache: seccompCache(),
 				Started: func(pid int) error {
 					if err := writePidFile(f.pidFile, pid); err != nil {
 						return fmt.Errorf("write pid file: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -37,7 +38,7 @@ func (c *createFlags) opts(g *globals) container.CreateOpts {
 	o := container.CreateOpts{
 		Bundle: c.bundle, NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, ConsoleSocket: c.consoleSocket,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Logger: g.log, PreserveFDs: c.preserveFDs,
-		PidfdSocket: c.pidfdSocket, NotifySocket: os.Getenv("NOTIFY_SOCKET"),
+		PidfdSocket: c.pidfdSocket, NotifySocket: os.Getenv("NOTIFY_SOCKET"), SeccompCache: seccompCache(),
 	}
 	// Socket activation (sd_listen_fds(3)): descriptors systemd gave us go
 	// to the container first, with LISTEN_FDS, and LISTEN_PID naming its
@@ -47,6 +48,26 @@ func (c *createFlags) opts(g *globals) container.CreateOpts {
 		o.ExtraEnv = []string{"LISTEN_FDS=" + strconv.Itoa(n), "LISTEN_PID=1"}
 	}
 	return o
+}
+
+// seccompCache is where hako keeps compiled seccomp profiles between
+// containers (seccomp.Cache; every container of an engine brings the same
+// profile, which libseccomp takes milliseconds to compile):
+// $HAKO_SECCOMP_CACHE if set ("off": nowhere), else /run/hako-cache/seccomp
+// for root and $XDG_RUNTIME_DIR/hako-cache/seccomp for other users. Not
+// under --root, which holds the containers' state and nothing else.
+func seccompCache() string {
+	switch dir := os.Getenv("HAKO_SECCOMP_CACHE"); {
+	case dir == "off":
+		return ""
+	case dir != "":
+		return dir
+	case os.Geteuid() == 0:
+		return "/run/hako-cache/seccomp"
+	case os.Getenv("XDG_RUNTIME_DIR") != "":
+		return filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "hako-cache", "seccomp")
+	}
+	return ""
 }
 
 // writePidFile writes atomically: clients poll for this file.

@@ -71,6 +71,16 @@ func runMain(m *testing.M) int {
 		fmt.Println("clients: need root: skipped")
 		return 0
 	}
+	// hako's cache of compiled seccomp profiles (every client's container
+	// brings one): the tests' own, not the host's /run/hako-cache. The
+	// daemons and so hako inherit it.
+	cache, err := os.MkdirTemp("", "hako-seccomp-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "clients:", err)
+		return 1
+	}
+	defer os.RemoveAll(cache)
+	os.Setenv("HAKO_SECCOMP_CACHE", filepath.Join(cache, "seccomp"))
 	flag.Parse()
 	if !runsAny(dockerTests) {
 		// Only other clients' tests (-run Ctr, -run Pod): no dockerd.

@@ -96,13 +96,16 @@ events_logfile_path = "%[1]s/events.log"
 tmp_dir = "%[1]s/tmp"
 volume_path = "%[1]s/volumes"
 lock_type = "file"
+# conmon runs the runtime with this environment only: hako's seccomp
+# cache is the tests' own (see TestMain).
+conmon_env_vars = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HAKO_SECCOMP_CACHE=%[4]s"]
 
 [engine.runtimes]
 hako = [%[3]q]
 
 [network]
 network_config_dir = "%[1]s/networks"
-`, dir, p.cgParent, filepath.Join(filepath.Dir(probe), "hako"))), 0o644)
+`, dir, p.cgParent, filepath.Join(filepath.Dir(probe), "hako"), os.Getenv("HAKO_SECCOMP_CACHE"))), 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}

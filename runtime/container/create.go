@@ -61,6 +61,9 @@ type CreateOpts struct {
 	NotifySocket string
 	// terminal receives the pty master instead, for Run in the foreground.
 	terminal func(master *os.File) error
+	// SeccompCache is a directory of compiled seccomp profiles
+	// (seccomp.Cache) to use and add to; empty, the profile is compiled.
+	SeccompCache string
 	// Logger receives warnings (say, capabilities the kernel lacks);
 	// nil discards them.
 	Logger *slog.Logger
@@ -140,14 +143,22 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	} else if len(skipped) > 0 {
 		log.Warn("ignoring capabilities this kernel does not know", "caps", strings.Join(skipped, ","))
 	}
-	// The profile is compiled here once to refuse a bad one before anything
-	// exists; the init compiles it again for itself.
+	// The profile is compiled here, once (or taken from the cache), to
+	// refuse a bad one before anything exists; the init gets the compiled
+	// filter. A new cache entry is kept once the container exists.
+	var filter []byte
+	cacheFilter := func() {}
 	if spec.Linux.Seccomp != nil {
-		f, skipped, err := seccomp.Compile(spec.Linux.Seccomp, spec.Process.NoNewPrivileges)
+		f, skipped, put, err := seccomp.Cache{Dir: o.SeccompCache}.Get(spec.Linux.Seccomp, spec.Process.NoNewPrivileges)
 		if err != nil {
 			return nil, err
 		}
+		filter, err = f.MarshalBinary()
 		f.Release()
+		if err != nil {
+			return nil, err
+		}
+		cacheFilter = put
 		if len(skipped) > 0 {
 			log.Warn("seccomp: ignoring syscalls this libseccomp does not know", "syscalls", strings.Join(skipped, ","))
 		}
@@ -299,7 +310,8 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	})
 
 	cfg := initConfig{
-		Spec:         spec,
+		Spec:         initSpec(spec),
+		Seccomp:      filter,
 		Rootfs:       rootfsPath,
 		Bundle:       bundle,
 		Cgroups:      CgroupMounts(mgr),
@@ -414,6 +426,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("release container init: %w", err)
 	}
 	phase("limits, state saved, init released")
+	cacheFilter()
 	return c, nil
 }
 

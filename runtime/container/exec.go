@@ -32,6 +32,8 @@ type ExecOpts struct {
 	Detach bool
 	// Stdin, Stdout and Stderr are the process's when it has no terminal.
 	Stdin, Stdout, Stderr *os.File
+	// SeccompCache is as CreateOpts'.
+	SeccompCache string
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
 	// Started, if set, is called with the pid once the process runs,
@@ -67,6 +69,8 @@ type execConfig struct {
 	// shares the host's mount namespace: joining namespaces does not get
 	// there.
 	Chroot string `json:"chroot,omitempty"`
+	// Seccomp is the container's profile compiled by hako, stored form.
+	Seccomp []byte `json:"seccomp,omitempty"`
 }
 
 // execInitValue is InitEnv's value for an exec (vs "1" for a create).
@@ -101,7 +105,20 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if err := checkPreserved(o.PreserveFDs); err != nil {
 		return 0, -1, err
 	}
-	plan, err := c.execPlan(p, o.PreserveFDs, late)
+	// The profile compiled for this process (its no_new_privs may differ
+	// from the init's), through the cache: a probe's exec does not pay
+	// libseccomp's compilation each time. A new entry is kept once the
+	// process runs.
+	var filter *seccomp.Filter
+	cacheFilter := func() {}
+	if sc := c.execView().Linux.Seccomp; sc != nil {
+		cache := seccomp.Cache{Dir: o.SeccompCache}
+		if filter, _, cacheFilter, err = cache.Get(sc, p.NoNewPrivileges); err != nil {
+			return 0, -1, err
+		}
+		defer filter.Release()
+	}
+	plan, err := c.execPlan(p, filter, o.PreserveFDs, late)
 	if err != nil {
 		return 0, -1, err
 	}
@@ -214,8 +231,14 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	}
 	phase("rlimits, cgroup joined, namespaces entered")
 	if plan == nil {
-		if err := send(parentSock, execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: c.Spec(), Process: p,
-			PreserveFDs: o.PreserveFDs, WaitMove: late, Chroot: c.chrootFor()}); err != nil {
+		cfg := execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: initSpec(c.Spec()), Process: p,
+			PreserveFDs: o.PreserveFDs, WaitMove: late, Chroot: c.chrootFor()}
+		if filter != nil {
+			if cfg.Seccomp, err = filter.MarshalBinary(); err != nil {
+				return fail(err)
+			}
+		}
+		if err := send(parentSock, cfg); err != nil {
 			return fail(err)
 		}
 	}
@@ -267,6 +290,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		}
 	}
 	phase("process set up: credentials, capabilities, seccomp (exec stage, or Go init)")
+	cacheFilter()
 	if o.Started != nil {
 		if err := o.Started(pid); err != nil {
 			return fail(err)
@@ -367,7 +391,11 @@ func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) 
 	if !cfg.NoNewKeyring {
 		keyring = "_ses." + cfg.ID // the container's, as its init joined
 	}
-	path, filter, err := applyProcess(cfg.Spec, p, keyring, handoffListener(sock), nil)
+	filter, err := storedFilter(cfg.Seccomp)
+	if err != nil {
+		return "", nil, err
+	}
+	path, filter, err := applyProcess(cfg.Spec, p, filter, keyring, handoffListener(sock), nil)
 	if err != nil {
 		return "", nil, err
 	}

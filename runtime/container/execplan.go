@@ -31,8 +31,9 @@ import (
 // memory policy, LSM labels, a seccomp listener) keep the exec in Go.
 
 // execPlan returns the stage's plan for running p in c, or nil when the
-// exec needs the Go init.
-func (c *Container) execPlan(p *specs.Process, preserve int, late bool) (*execstage.Plan, error) {
+// exec needs the Go init; filter is the container's seccomp profile
+// compiled for p (nil: none).
+func (c *Container) execPlan(p *specs.Process, filter *seccomp.Filter, preserve int, late bool) (*execstage.Plan, error) {
 	spec := c.execView()
 	if !execstage.Linked || p.Terminal || c.rec.HostMounts || late || spec.Linux.Personality != nil ||
 		p.Scheduler != nil || p.IOPriority != nil || spec.Linux.MemoryPolicy != nil ||
@@ -70,16 +71,11 @@ func (c *Container) execPlan(p *specs.Process, preserve int, late bool) (*execst
 		}
 		plan.Affinity = cpuMask(&set)
 	}
-	if spec.Linux.Seccomp != nil {
-		f, _, err := seccomp.Compile(spec.Linux.Seccomp, p.NoNewPrivileges)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Release()
-		if f.Notify() {
+	if filter != nil {
+		if filter.Notify() {
 			return nil, nil // its listener is handed over by the Go init
 		}
-		if plan.BPF, plan.SeccompFlags, err = f.Program(); err != nil {
+		if plan.BPF, plan.SeccompFlags, err = filter.Program(); err != nil {
 			return nil, err
 		}
 		plan.SeccompEarly = !p.NoNewPrivileges

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"hako.dev/runtime/execstage"
+	"hako.dev/seccomp"
 )
 
 // planFor is execPlan for a container whose init is this test process
@@ -64,12 +65,24 @@ func TestExecPlanFallsBack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, p := planFor(t, tc.edit, tc.late)
 			c.rec.HostMounts = tc.name == "host mounts"
-			plan, err := c.execPlan(p, 0, tc.late)
+			var filter *seccomp.Filter
+			if sc := c.execView().Linux.Seccomp; sc != nil {
+				f, _, err := seccomp.Compile(sc, p.NoNewPrivileges)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Release()
+				filter = f
+			}
+			plan, err := c.execPlan(p, filter, 0, tc.late)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if (plan != nil) != tc.plan {
 				t.Fatalf("plan %v, want one: %v", plan != nil, tc.plan)
+			}
+			if plan != nil && (len(plan.BPF) > 0) != (filter != nil) {
+				t.Errorf("plan has %d bytes of filter, want some: %v", len(plan.BPF), filter != nil)
 			}
 		})
 	}
@@ -81,7 +94,7 @@ func TestExecPlanLooksUp(t *testing.T) {
 	t.Setenv("PATH", "/usr/bin:/bin")
 	for _, name := range []string{"sh", "/bin/sh", "nosuch", "/nosuch", "/etc", "/etc/passwd"} {
 		c, p := planFor(t, func(_ *specs.Spec, p *specs.Process) { p.Args = []string{name} }, false)
-		plan, err := c.execPlan(p, 0, false)
+		plan, err := c.execPlan(p, nil, 0, false)
 		want, wantErr := exec.LookPath(name)
 		switch {
 		case wantErr != nil:
@@ -93,7 +106,7 @@ func TestExecPlanLooksUp(t *testing.T) {
 		}
 	}
 	c, p := planFor(t, nil, false)
-	plan, err := c.execPlan(p, 0, false)
+	plan, err := c.execPlan(p, nil, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,8 +170,12 @@ func setup(cfg *initConfig, sock *os.File, trees map[int]*os.File) (s setUp, mas
 	// A filter loaded here (no no_new_privs, or a listener) filters the
 	// exec stage's syscalls too: whether it lets them through is asked
 	// before it is in force.
+	filter, err := storedFilter(cfg.Seccomp)
+	if err != nil {
+		return s, nil, err
+	}
 	s.stageOK = true
-	s.path, s.filter, err = applyProcess(spec, proc, keyring, handoffListener(sock), func(f *seccomp.Filter) {
+	s.path, s.filter, err = applyProcess(spec, proc, filter, keyring, handoffListener(sock), func(f *seccomp.Filter) {
 		s.stageOK = passes(f, "SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
 	})
 	return s, master, err

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"fmt"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -11,16 +12,17 @@ import (
 )
 
 // applyProcess applies what the config asks of the process itself, on the
-// calling (locked) thread, for the container's init and for exec alike. It
-// returns the program's path and the seccomp filter still to load right
-// before execve (nil if loaded already). beforeLoad, if set, sees a
+// calling (locked) thread, for the container's init and for exec alike;
+// filter is the config's seccomp profile as the parent compiled it (nil:
+// none). It returns the program's path and the seccomp filter still to
+// load right before execve (nil if loaded already). beforeLoad, if set, sees a
 // filter about to be loaded here: from then on it filters every syscall
 // to execve, the Go runtime's own included (a cgo call that needs a new
 // thread, say), so whatever must look at it does so before. A profile with a listener
 // (SCMP_ACT_NOTIFY) is loaded here, as late as it can be, and its
 // descriptor goes to handoff at once: from the load on, a notified
 // syscall waits until someone listens.
-func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string, handoff func(*os.File) error, beforeLoad func(*seccomp.Filter)) (path string, filter *seccomp.Filter, err error) {
+func applyProcess(spec *specs.Spec, proc *specs.Process, filter *seccomp.Filter, keyring string, handoff func(*os.File) error, beforeLoad func(*seccomp.Filter)) (path string, _ *seccomp.Filter, err error) {
 	// Per-process settings, in this order (rlimits and the initial CPU
 	// affinity were set by the parent already): keyring, personality,
 	// scheduler, I/O priority (the last two may need CAP_SYS_NICE, which
@@ -72,10 +74,7 @@ func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string, handoff
 	// loading needs CAP_SYS_ADMIN, so before the capabilities are dropped.
 	// A profile with a listener is loaded before this function returns,
 	// at the end when no_new_privs allows.
-	if spec.Linux.Seccomp != nil {
-		if filter, _, err = seccomp.Compile(spec.Linux.Seccomp, proc.NoNewPrivileges); err != nil {
-			return "", nil, err
-		}
+	if filter != nil {
 		if !proc.NoNewPrivileges {
 			if beforeLoad != nil {
 				beforeLoad(filter)
@@ -117,6 +116,19 @@ func applyProcess(spec *specs.Spec, proc *specs.Process, keyring string, handoff
 		filter = nil
 	}
 	return path, filter, nil
+}
+
+// storedFilter is the filter the parent compiled, from its stored form;
+// nil for none.
+func storedFilter(b []byte) (*seccomp.Filter, error) {
+	if b == nil {
+		return nil, nil
+	}
+	f, err := seccomp.UnmarshalFilter(b)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp filter from hako: %w", err)
+	}
+	return f, nil
 }
 
 // loadFilter loads f and hands its listener, if any, over at once.

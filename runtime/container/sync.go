@@ -87,6 +87,20 @@ type initConfig struct {
 	// itself into the exec stage only through a file that is it (a /proc
 	// of a joined mount namespace may be the container's own).
 	Exe [2]uint64 `json:"exe"`
+	// Seccomp is the config's seccomp profile compiled by the parent, in
+	// its stored form (seccomp.UnmarshalFilter): the init never compiles.
+	Seccomp []byte `json:"seccomp,omitempty"`
+}
+
+// initSpec is the config as the init gets it: without what only the
+// parent uses (the cgroup resources; the seccomp profile, which comes
+// compiled as initConfig.Seccomp), which the init would decode for
+// nothing (a container engine's seccomp profile is ~16 KB of JSON).
+func initSpec(spec *specs.Spec) *specs.Spec {
+	s, l := *spec, *spec.Linux
+	l.Resources, l.Seccomp = nil, nil
+	s.Linux = &l
+	return &s
 }
 
 // sockBuf is the socket buffer both ends ask for: a config with many mounts

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,5 +36,25 @@ func TestSendRecvManyFDs(t *testing.T) {
 	}
 	for _, fd := range got {
 		unix.Close(fd)
+	}
+}
+
+// The init's copy of the config leaves out only what the parent uses,
+// and the caller's config is untouched.
+func TestInitSpec(t *testing.T) {
+	spec := &specs.Spec{Hostname: "h", Process: &specs.Process{Args: []string{"x"}}, Linux: &specs.Linux{
+		Resources:   &specs.LinuxResources{Pids: &specs.LinuxPids{}},
+		Seccomp:     &specs.LinuxSeccomp{DefaultAction: specs.ActAllow},
+		MaskedPaths: []string{"/proc/kcore"},
+	}}
+	s := initSpec(spec)
+	if s.Linux.Resources != nil || s.Linux.Seccomp != nil {
+		t.Error("resources or seccomp profile sent to the init")
+	}
+	if s.Hostname != "h" || s.Process != spec.Process || len(s.Linux.MaskedPaths) != 1 {
+		t.Error("initSpec dropped more than resources and seccomp")
+	}
+	if spec.Linux.Resources == nil || spec.Linux.Seccomp == nil {
+		t.Error("initSpec changed the caller's config")
 	}
 }
