@@ -9,6 +9,8 @@
 #   run        `run` of /bin/true: create + start + wait + delete
 #   3 cmds     create, start, delete -f as three commands (in one sh)
 #   exec       `exec /bin/true` into a running container (a probe's path)
+#   … seccomp  run and exec again with podman's default seccomp profile
+#              (skipped where /usr/share/containers/seccomp.json is missing)
 #   50 || run  50 containers created, then started, then deleted, each
 #              step 50 commands at once: the whole wall time, once
 #   init RSS   VmHWM of the container's init while it waits for start,
@@ -86,6 +88,48 @@ for rt in "${runtimes[@]}"; do
 	add "$rt" "$(path "$rt") --root $root/$rt exec e-$rt /bin/true"
 done
 measure "exec (ms)"
+# The same two with a container engine's default seccomp profile
+# (podman's, from containers-common), as every container of Docker,
+# containerd and podman has one: compiling it takes libseccomp longer
+# than the rest of a start.
+profile=/usr/share/containers/seccomp.json
+if [ -r "$profile" ]; then
+	# withProfile BUNDLE: the profile in its config, as podman turns its
+	# file into the OCI form (the rules for this machine's architecture and
+	# for the capabilities the container has).
+	withProfile() {
+		python3 - "$1/config.json" "$profile" <<'PY'
+import json, sys
+cfgPath, profPath = sys.argv[1:]
+c, p = json.load(open(cfgPath)), json.load(open(profPath))
+caps = set(c["process"].get("capabilities", {}).get("bounding", []))
+rules = []
+for r in p["syscalls"]:
+    inc, exc = r.get("includes", {}), r.get("excludes", {})
+    if inc.get("arches") and "amd64" not in inc["arches"]: continue
+    if exc.get("arches") and "amd64" in exc["arches"]: continue
+    if not set(inc.get("caps", [])) <= caps: continue
+    if set(exc.get("caps", [])) & caps: continue
+    rules.append({k: r[k] for k in ("names", "action", "args", "errnoRet") if r.get(k) is not None})
+c["linux"]["seccomp"] = {"defaultAction": p["defaultAction"], "defaultErrnoRet": p.get("defaultErrnoRet", 1),
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": rules}
+json.dump(c, open(cfgPath, "w"))
+PY
+	}
+	for rt in "${runtimes[@]}"; do
+		b=$(bundle s-$rt true)
+		withProfile "$b"
+		add "$rt" "$(path "$rt") --root $root/$rt run --bundle $b s-$rt"
+	done
+	measure "run, seccomp profile (ms)"
+	for rt in "${runtimes[@]}"; do
+		b=$(bundle se-$rt sleep)
+		withProfile "$b"
+		"$(path "$rt")" --root "$root/$rt" run -d --bundle "$b" se-$rt >/dev/null
+		add "$rt" "$(path "$rt") --root $root/$rt exec se-$rt /bin/true"
+	done
+	measure "exec, seccomp profile (ms)"
+fi
 for rt in "${runtimes[@]}"; do
 	p=$(path "$rt") r=$root/$rt
 	for i in $(seq 50); do bundle p$i-$rt true >/dev/null; done

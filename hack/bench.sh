@@ -4,7 +4,7 @@
 # Debian, measured with hyperfine. The machine is noisy: read the ratios.
 set -eu
 cd "$(dirname "$0")/.."
-hack/setup.sh runc crun hyperfine strace bc time
+hack/setup.sh runc crun hyperfine strace bc time golang-github-containers-common
 bin=$PWD/bin
 work=$(mktemp -d)
 root=$work/state
