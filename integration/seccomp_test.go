@@ -84,8 +84,9 @@ func TestSeccompTrapAndLog(t *testing.T) {
 
 // A compiled profile is kept in $HAKO_SECCOMP_CACHE and used again: the
 // second container's filter comes from the entry (not rewritten) and
-// filters the same; a create that fails keeps nothing; an exec without the
-// config's no_new_privs has an entry of its own; "off" keeps nothing.
+// filters the same; a create that fails keeps nothing; an exec loads the
+// filter create kept in the state directory, or, without the config's
+// no_new_privs, one with a cache entry of its own; "off" keeps nothing.
 func TestSeccompCache(t *testing.T) {
 	e := newEnv(t)
 	profile := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
@@ -144,6 +145,16 @@ func TestSeccompCache(t *testing.T) {
 
 	id := e.id("exec")
 	e.mustHako("run", "--detach", "--bundle", e.bundle([]string{"testinit", "sleep"}, with(nil)), id)
+	// An exec with the config's no_new_privs loads the filter create kept
+	// in the state directory: no cache needed.
+	if _, err := os.Stat(filepath.Join(e.root, id, "seccomp.filter")); err != nil {
+		t.Errorf("no compiled filter in the state directory: %v", err)
+	}
+	t.Setenv("HAKO_SECCOMP_CACHE", "off")
+	if r := e.hako("exec", id, "sh", "-c", "mkdir /dev/shm/z 2>&1; true"); !strings.Contains(r.stdout, "Permission denied") {
+		t.Errorf("exec with the container's filter: %+v", r)
+	}
+	t.Setenv("HAKO_SECCOMP_CACHE", cache)
 	// The config has no_new_privs; a process without it needs a filter
 	// compiled so (loaded while the process may still, see seccomp.Compile).
 	proc := filepath.Join(t.TempDir(), "process.json")

@@ -239,6 +239,12 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		}
 	})
 
+	if filter != nil {
+		// For execs (execFilter): they need not compile it again.
+		if err := os.WriteFile(filepath.Join(dir, filterFile), filter, 0o600); err != nil {
+			return nil, err
+		}
+	}
 	fifo := filepath.Join(dir, fifoName)
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return nil, &os.PathError{Op: "mkfifo", Path: fifo, Err: err}

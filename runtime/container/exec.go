@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -105,17 +106,11 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if err := checkPreserved(o.PreserveFDs); err != nil {
 		return 0, -1, err
 	}
-	// The profile compiled for this process (its no_new_privs may differ
-	// from the init's), through the cache: a probe's exec does not pay
-	// libseccomp's compilation each time. A new entry is kept once the
-	// process runs.
-	var filter *seccomp.Filter
-	cacheFilter := func() {}
-	if sc := c.execView().Linux.Seccomp; sc != nil {
-		cache := seccomp.Cache{Dir: o.SeccompCache}
-		if filter, _, cacheFilter, err = cache.Get(sc, p.NoNewPrivileges); err != nil {
-			return 0, -1, err
-		}
+	filter, cacheFilter, err := c.execFilter(p, o.SeccompCache)
+	if err != nil {
+		return 0, -1, err
+	}
+	if filter != nil {
 		defer filter.Release()
 	}
 	plan, err := c.execPlan(p, filter, o.PreserveFDs, late)
@@ -246,7 +241,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	fds, err := recv(parentSock, &msg)
 	if err == nil && msg.Type == msgListener {
 		st := specs.State{Version: specs.Version, ID: c.rec.ID, Status: specs.StateRunning, Pid: c.rec.Pid, Bundle: c.rec.Bundle}
-		if err := serveListener(parentSock, fds, c.execView().Linux.Seccomp, st, pid); err != nil {
+		if err := serveListener(parentSock, fds, c.execView().seccompProfile(), st, pid); err != nil {
 			return fail(err)
 		}
 		fds, err = recv(parentSock, &msg)
@@ -400,6 +395,38 @@ func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) 
 		return "", nil, err
 	}
 	return path, filter, send(sock, syncMsg{Type: msgReady}, fds...)
+}
+
+// filterFile is the container's seccomp filter as create compiled it for
+// the config's process, in its state directory (stored form): what an
+// exec with the same no_new_privs loads, as crun keeps one too.
+const filterFile = "seccomp.filter"
+
+// execFilter is the seccomp filter for an exec's process p (nil: the
+// config has no profile): the container's own when p has the config's
+// no_new_privs, else the profile compiled for p through the cache, whose
+// new entry put keeps (once the process runs). Either way a probe's exec
+// does not pay libseccomp's compilation, nor, mostly, the decoding of the
+// profile from the state.
+func (c *Container) execFilter(p *specs.Process, cacheDir string) (f *seccomp.Filter, put func(), err error) {
+	put = func() {}
+	v := c.execView()
+	if !v.hasSeccomp() {
+		return nil, put, nil
+	}
+	if v.Process != nil && p.NoNewPrivileges == v.Process.NoNewPrivileges {
+		if b, err := os.ReadFile(filepath.Join(c.dir(), filterFile)); err == nil {
+			if f, err := seccomp.UnmarshalFilter(b); err == nil {
+				return f, put, nil
+			}
+		}
+	}
+	profile := v.seccompProfile()
+	if profile == nil {
+		return nil, nil, errors.New("the container's seccomp profile in its state does not decode")
+	}
+	f, _, put, err = seccomp.Cache{Dir: cacheDir}.Get(profile, p.NoNewPrivileges)
+	return f, put, err
 }
 
 // chrootFor is where an exec's process must chroot: the init's root, when

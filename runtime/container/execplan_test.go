@@ -66,7 +66,7 @@ func TestExecPlanFallsBack(t *testing.T) {
 			c, p := planFor(t, tc.edit, tc.late)
 			c.rec.HostMounts = tc.name == "host mounts"
 			var filter *seccomp.Filter
-			if sc := c.execView().Linux.Seccomp; sc != nil {
+			if sc := c.execView().seccompProfile(); sc != nil {
 				f, _, err := seccomp.Compile(sc, p.NoNewPrivileges)
 				if err != nil {
 					t.Fatal(err)
@@ -239,7 +239,7 @@ func TestExecView(t *testing.T) {
 			c.Spec()
 		}
 		v := c.execView()
-		if v == nil || !reflect.DeepEqual(v.Process, spec.Process) || v.Linux.Seccomp.DefaultAction != specs.ActAllow ||
+		if v == nil || !reflect.DeepEqual(v.Process, spec.Process) || !v.hasSeccomp() || v.seccompProfile().DefaultAction != specs.ActAllow ||
 			v.Linux.Personality.Domain != "LINUX32" || v.Linux.MemoryPolicy != nil {
 			t.Errorf("decoded %v: view %+v", decoded, v)
 		}

@@ -348,10 +348,32 @@ type lazySpec struct {
 type execView struct {
 	Process *specs.Process `json:"process,omitempty"`
 	Linux   struct {
-		Seccomp      *specs.LinuxSeccomp      `json:"seccomp,omitempty"`
+		// Seccomp is the profile as state.json has it: an exec mostly
+		// loads the filter create stored (seccomp.filter) and never needs
+		// the profile's ~16 KB of JSON decoded (seccompProfile does it).
+		Seccomp      json.RawMessage          `json:"seccomp,omitempty"`
 		Personality  *specs.LinuxPersonality  `json:"personality,omitempty"`
 		MemoryPolicy *specs.LinuxMemoryPolicy `json:"memoryPolicy,omitempty"`
 	} `json:"linux"`
+	seccomp *specs.LinuxSeccomp
+}
+
+// hasSeccomp tells whether the config has a seccomp profile.
+func (v *execView) hasSeccomp() bool {
+	return v.seccomp != nil || (len(v.Linux.Seccomp) > 0 && string(v.Linux.Seccomp) != "null")
+}
+
+// seccompProfile is the config's seccomp profile (nil: none), decoded
+// the first time it is asked for.
+func (v *execView) seccompProfile() *specs.LinuxSeccomp {
+	if v.seccomp == nil && v.hasSeccomp() {
+		var p specs.LinuxSeccomp
+		if json.Unmarshal(v.Linux.Seccomp, &p) == nil {
+			v.seccomp = &p
+		}
+		v.Linux.Seccomp = nil
+	}
+	return v.seccomp
 }
 
 // exec is the config's execView (nil where there is no config).
@@ -364,7 +386,7 @@ func (l *lazySpec) exec() *execView {
 	case l.spec != nil:
 		v.Process = l.spec.Process
 		if lx := l.spec.Linux; lx != nil {
-			v.Linux.Seccomp, v.Linux.Personality, v.Linux.MemoryPolicy = lx.Seccomp, lx.Personality, lx.MemoryPolicy
+			v.seccomp, v.Linux.Personality, v.Linux.MemoryPolicy = lx.Seccomp, lx.Personality, lx.MemoryPolicy
 		}
 	case len(l.raw) > 0 && json.Unmarshal(l.raw, &v) == nil && v.Process != nil:
 	default:
