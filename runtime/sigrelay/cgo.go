@@ -11,74 +11,101 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
+// cHandler: this build has the C handler (without cgo, os/signal
+// catches everything).
+const cHandler = true
+
 // everyQueued: a real-time signal queued n times is relayed n times.
 const everyQueued = true
 
-// mu makes catch and its stop one at a time: the C side has one pipe.
-var mu sync.Mutex
+var (
+	// mu guards subs and the handlers' installation; the dispatcher
+	// holds it while it sends, so no Relay gets a send once unsubscribed.
+	mu sync.Mutex
+	// subs are the Relays catching each signal through the C handler.
+	subs [65][]*Relay
+	// pipe is the handler's pipe, made on first use and kept for the
+	// life of the process (so a handler never writes to a closed, or
+	// reused, descriptor): the read end in the runtime's poller, the write
+	// end non-blocking (a full pipe drops a signal, it never blocks a
+	// handler).
+	pipeR *os.File
+)
 
-func catch(sigs []unix.Signal, c chan<- unix.Signal) (stop func(), err error) {
+// subscribe adds r to the Relays of its signals, installing the handler
+// for the signals no other Relay catches yet.
+func subscribe(r *Relay) error {
+	if len(r.sigs) == 0 {
+		return nil
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	r, w, err := newPipe()
-	if err != nil {
-		return nil, err
-	}
-	for i, s := range sigs {
-		if n, err := C.hako_sigrelay_catch(C.int(s), C.int(w)); n != 0 {
-			for _, t := range sigs[:i] {
-				C.hako_sigrelay_release(C.int(t))
-			}
-			r.Close()
-			unix.Close(w)
-			return nil, fmt.Errorf("catch signal %d (%v): sigaction: %w", int(s), s, err)
+	if pipeR == nil {
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+			return os.NewSyscallError("pipe2", err)
 		}
+		C.hako_sigrelay_init(C.int(p[1]))
+		pipeR = os.NewFile(uintptr(p[0]), "sigrelay")
+		go dispatch(pipeR)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var buf [64]byte
-		for {
-			n, err := r.Read(buf[:])
-			for _, b := range buf[:n] {
+	for i, s := range r.sigs {
+		if len(subs[s]) == 0 {
+			if n, err := C.hako_sigrelay_catch(C.int(s)); n != 0 {
+				for _, t := range r.sigs[:i] {
+					drop(r, t)
+				}
+				return fmt.Errorf("catch signal %d (%v): sigaction: %w", int(s), s, err)
+			}
+		}
+		subs[s] = append(subs[s], r)
+	}
+	return nil
+}
+
+// unsubscribe takes r off; the last Relay of a signal gives it back.
+func unsubscribe(r *Relay) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range r.sigs {
+		drop(r, s)
+	}
+}
+
+// drop takes r off the Relays of s (mu held).
+func drop(r *Relay, s unix.Signal) {
+	subs[s] = slices.DeleteFunc(subs[s], func(x *Relay) bool { return x == r })
+	if len(subs[s]) == 0 {
+		C.hako_sigrelay_release(C.int(s))
+	}
+}
+
+// dispatch passes what the handler writes to the Relays catching it.
+func dispatch(p *os.File) {
+	var buf [64]byte
+	for {
+		n, err := p.Read(buf[:])
+		mu.Lock()
+		for _, b := range buf[:n] {
+			if int(b) >= len(subs) {
+				continue
+			}
+			for _, r := range subs[b] {
 				select {
-				case c <- unix.Signal(b):
+				case r.c <- unix.Signal(b):
 				default: // full: dropped, as os/signal does
 				}
 			}
-			if err != nil {
-				return // EOF: stopped
-			}
 		}
-	}()
-	return func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, s := range sigs {
-			C.hako_sigrelay_release(C.int(s))
+		mu.Unlock()
+		if err != nil {
+			return // never: the write end stays open
 		}
-		C.hako_sigrelay_quiesce()
-		// The handlers are gone: what they wrote is in the pipe, read
-		// before EOF.
-		unix.Close(w)
-		<-done
-		r.Close()
-		close(c)
-	}, nil
-}
-
-// newPipe is the handler's pipe: the read end non-blocking so that the
-// runtime's poller waits on it, the write end non-blocking so that a full
-// pipe drops a signal rather than blocking a signal handler.
-func newPipe() (r *os.File, w int, err error) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return nil, -1, os.NewSyscallError("pipe2", err)
 	}
-	return os.NewFile(uintptr(p[0]), "sigrelay"), p[1], nil
 }

@@ -4,18 +4,25 @@
 // os/signal costs a round trip between two of the Go runtime's threads for
 // every signal first caught (it updates the mask of the thread it keeps
 // for signals): some 20 µs each on a small VM, 1-2 ms and ~200 futex
-// calls for the 55-odd signals a runtime forwards. That is a tenth of a
+// calls for the ~50 signals a runtime forwards. That is a tenth of a
 // whole `hako run`. With cgo, Catch instead installs one tiny C handler
 // for the signals asked (one sigaction(2) each) that writes the signal's
-// number to a pipe the Go side reads through the runtime's poller. (It
-// also relays each of a real-time signal's queued instances, where
-// os/signal coalesces them, as it does any signal pending twice.)
+// number to a pipe the Go side reads through the runtime's poller and
+// hands to every Relay catching it. (It also relays each of a real-time
+// signal's queued instances, where os/signal coalesces them, as it does
+// any signal pending twice.)
 //
-// Only for signals the Go runtime does not need itself: Catch refuses
-// SIGURG (preemption), SIGCHLD, SIGPROF, the synchronous faults (SIGSEGV,
-// SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) and glibc's 32 and 33, and it
-// must not be mixed with os/signal for the same signals. Without cgo it
-// falls back to os/signal, with the same API.
+// Two signals still go through os/signal, because the Go runtime acts on
+// them itself unless os/signal catches them: SIGPIPE (a write to a broken
+// stdout or stderr would end the program) and SIGSYS (a seccomp trap in
+// this process must still crash it). Catch refuses SIGURG (preemption),
+// SIGCHLD, SIGPROF, the synchronous faults and glibc's 32 and 33. While a
+// Relay catches a signal through the C handler, os/signal does not see
+// it; Stop gives it back. Without cgo, everything goes through os/signal
+// under the same API.
+//
+// A child the Go runtime forks (os/exec) has the handler reset before it
+// executes anything, as Go resets its own; execve(2) resets it anyway.
 //
 // When not to use it: a long-lived daemon that catches a handful of
 // signals gains nothing over os/signal.

@@ -3,23 +3,30 @@ package sigrelay
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
-// Relay delivers the signals caught on C until Stop.
+// Relay delivers the signals it catches on C until Stop.
 type Relay struct {
 	// C receives each signal caught; Stop closes it. A signal arriving
 	// while C is full is dropped, as os/signal drops one.
 	C <-chan unix.Signal
 
-	sigs []unix.Signal
-	stop func()
+	c    chan unix.Signal
+	sigs []unix.Signal // caught through the C handler
+	// in and done are the os/signal part (viaRuntime).
+	in   chan os.Signal
+	done chan struct{}
+	stop sync.Once
 }
 
 // Forwardable is every signal a runtime passes on to what it runs: all a
 // user, a supervisor or a terminal may send (real-time ones included:
-// systemd stops on SIGRTMIN+3), none of those Catch refuses.
+// systemd stops on SIGRTMIN+3), none of those Catch refuses: 52 here.
 func Forwardable() []unix.Signal {
 	var list []unix.Signal
 	for s := unix.Signal(1); s <= unix.Signal(64); s++ {
@@ -37,7 +44,7 @@ func refused(s unix.Signal) error {
 		return errors.New("cannot be caught")
 	case unix.SIGURG, unix.SIGCHLD, unix.SIGPROF:
 		return errors.New("the Go runtime's own")
-	case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, unix.SIGSYS:
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
 		return errors.New("synchronous: it concerns this process")
 	case 32, 33:
 		return errors.New("glibc's own")
@@ -48,29 +55,64 @@ func refused(s unix.Signal) error {
 	return nil
 }
 
-// Catch starts catching sigs; buffer is C's capacity. Only one Relay
-// may catch a given signal at a time.
+// viaRuntime are signals the Go runtime acts on itself unless os/signal
+// catches them, so they are caught through it (~20 µs each): SIGPIPE (a
+// write to a broken stdout or stderr ends the program otherwise) and
+// SIGSYS (a seccomp trap in this very process must still crash it; one
+// sent by kill is forwarded).
+func viaRuntime(s unix.Signal) bool { return s == unix.SIGPIPE || s == unix.SIGSYS }
+
+// Catch starts catching sigs; buffer (at least 1) is C's capacity.
+// Several Relays may catch one signal: each gets it, as with os/signal.
+// While any Relay catches a signal through the C handler, os/signal does
+// not see it.
 func Catch(sigs []unix.Signal, buffer int) (*Relay, error) {
+	var viaC, viaGo []unix.Signal
 	for _, s := range sigs {
 		if err := refused(s); err != nil {
 			return nil, fmt.Errorf("catch signal %d (%v): %w", int(s), s, err)
 		}
+		if viaRuntime(s) || !cHandler {
+			viaGo = append(viaGo, s)
+		} else {
+			viaC = append(viaC, s)
+		}
 	}
-	c := make(chan unix.Signal, buffer)
-	r := &Relay{C: c, sigs: append([]unix.Signal(nil), sigs...)}
-	stop, err := catch(r.sigs, c)
-	if err != nil {
+	r := &Relay{c: make(chan unix.Signal, max(buffer, 1)), sigs: viaC}
+	r.C = r.c
+	if err := subscribe(r); err != nil {
 		return nil, err
 	}
-	r.stop = stop
+	if len(viaGo) > 0 {
+		r.in, r.done = make(chan os.Signal, cap(r.c)), make(chan struct{})
+		list := make([]os.Signal, len(viaGo))
+		for i, s := range viaGo {
+			list[i] = s
+		}
+		signal.Notify(r.in, list...)
+		go func() {
+			defer close(r.done)
+			for s := range r.in {
+				select {
+				case r.c <- s.(unix.Signal):
+				default: // full: dropped
+				}
+			}
+		}()
+	}
 	return r, nil
 }
 
-// Stop gives the signals back to the Go runtime (as before Catch) and
-// closes C once what was caught until then is in it (or dropped, if full).
+// Stop ends the catching: the signals go back to the Go runtime (as
+// before Catch) once no other Relay catches them, and C is closed.
 func (r *Relay) Stop() {
-	if r.stop != nil {
-		r.stop()
-		r.stop = nil
-	}
+	r.stop.Do(func() {
+		if r.in != nil {
+			signal.Stop(r.in)
+			close(r.in)
+			<-r.done
+		}
+		unsubscribe(r) // no more sends to r.c after it
+		close(r.c)
+	})
 }

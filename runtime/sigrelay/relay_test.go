@@ -1,9 +1,12 @@
 package sigrelay
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +21,7 @@ func TestRefused(t *testing.T) {
 		{unix.SIGTERM, true}, {unix.SIGINT, true}, {unix.SIGWINCH, true}, {unix.SIGPIPE, true},
 		{unix.SIGTSTP, true}, {unix.SIGCONT, true}, {37, true}, {64, true},
 		{unix.SIGKILL, false}, {unix.SIGSTOP, false}, {unix.SIGURG, false}, {unix.SIGCHLD, false},
-		{unix.SIGPROF, false}, {unix.SIGSEGV, false}, {unix.SIGSYS, false}, {32, false}, {33, false},
+		{unix.SIGPROF, false}, {unix.SIGSEGV, false}, {unix.SIGSYS, true}, {32, false}, {33, false},
 		{0, false}, {65, false},
 	} {
 		if got := refused(tc.sig) == nil; got != tc.ok {
@@ -114,4 +117,77 @@ func TestBurst(t *testing.T) {
 		}
 	}
 	r.Stop()
+}
+
+// Two Relays catching one signal both get it; once both stopped, it is
+// the Go runtime's again.
+func TestCatchTwice(t *testing.T) {
+	a, err := Catch([]unix.Signal{unix.SIGUSR1, unix.SIGUSR2}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Catch([]unix.Signal{unix.SIGUSR1}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Kill(os.Getpid(), unix.SIGUSR1)
+	if recvSig(t, a.C) != unix.SIGUSR1 || recvSig(t, b.C) != unix.SIGUSR1 {
+		t.Fatal("not both Relays got SIGUSR1")
+	}
+	a.Stop()
+	a.Stop() // twice: no panic
+	unix.Kill(os.Getpid(), unix.SIGUSR1)
+	if recvSig(t, b.C) != unix.SIGUSR1 {
+		t.Fatal("the remaining Relay lost SIGUSR1")
+	}
+	b.Stop()
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, unix.SIGUSR1)
+	defer signal.Stop(c)
+	unix.Kill(os.Getpid(), unix.SIGUSR1)
+	select {
+	case <-c:
+	case <-time.After(5 * time.Second):
+		t.Fatal("os/signal got no SIGUSR1 after both Relays stopped")
+	}
+}
+
+// A write to a broken stdout does not end a process whose Relay catches
+// SIGPIPE (the Go runtime would, were SIGPIPE not os/signal's), and the
+// Relay gets it: in a child, whose stdout is a pipe closed at the other end.
+func TestBrokenStdout(t *testing.T) {
+	if os.Getenv("SIGRELAY_TEST_CHILD") != "" {
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStdoutChild$")
+	cmd.Env = append(os.Environ(), "SIGRELAY_TEST_CHILD=1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	cmd.Stdout = w
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	w.Close()
+	if err != nil || !strings.Contains(stderr.String(), "relayed SIGPIPE") {
+		t.Errorf("child: %v; stderr %q", err, stderr.String())
+	}
+}
+
+func TestBrokenStdoutChild(t *testing.T) {
+	if os.Getenv("SIGRELAY_TEST_CHILD") == "" {
+		t.Skip("runs as TestBrokenStdout's child")
+	}
+	r, err := Catch(Forwardable(), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.Write([]byte("into a broken pipe\n"))
+	if s := recvSig(t, r.C); s == unix.SIGPIPE {
+		fmt.Fprintln(os.Stderr, "relayed SIGPIPE")
+	}
+	r.Stop()
+	os.Exit(0) // before the test framework writes to the broken stdout
 }
