@@ -3,6 +3,7 @@
 package seccomp
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -11,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -26,11 +26,16 @@ import (
 // container of Docker, containerd or podman brings the same one.
 //
 // An entry is named by the SHA-256 of all that decides the program: the
-// profile, no_new_privs, libseccomp's version and API level, the kernel's
-// release and machine, and the entry's format. It is written atomically
-// (a temporary file renamed) and used only if it is a regular file of
-// this user that nobody else may write and that decodes whole; anything
-// else is compiled afresh and replaced. The directory is made 0700.
+// profile (but for which listener it names), no_new_privs, the running
+// executable (device, inode, size, modification time: the code that
+// compiles, libseccomp linked in included, so an upgrade starts afresh),
+// libseccomp's version, API level and native architecture, the kernel's
+// release and machine, and the entry's format. The directory is made
+// 0700, and used only if it is this user's and nobody else may write to
+// it; everything in it is done through one descriptor of it. An entry is
+// written atomically (a temporary file renamed) and used only if it is a
+// regular file of this user that nobody else may write and that decodes
+// whole; anything else is compiled afresh and replaced.
 type Cache struct {
 	// Dir holds the entries; made if missing. Empty, nothing is cached.
 	Dir string
@@ -62,17 +67,17 @@ func (c Cache) Compile(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipp
 // if what it compiled the filter for succeeds.
 func (c Cache) Get(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped []string, put func(), err error) {
 	put = func() {}
-	if c.Dir == "" {
-		f, skipped, err = Compile(p, noNewPrivs)
-		return f, skipped, put, err
-	}
-	key, kerr := cacheKey(p, noNewPrivs)
-	if kerr == nil && !c.private() {
-		kerr = errors.New("cache directory not private")
+	key, kerr := "", errors.New("no cache")
+	if c.Dir != "" {
+		key, kerr = cacheKey(p, noNewPrivs)
 	}
 	if kerr == nil {
-		if f, skipped, err := readEntry(filepath.Join(c.Dir, key)); err == nil {
-			return f, skipped, put, nil
+		if dir, err := c.open(false); err == nil {
+			f, skipped, err := readEntry(dir, key)
+			dir.Close()
+			if err == nil {
+				return f, skipped, put, nil
+			}
 		}
 	}
 	f, skipped, err = Compile(p, noNewPrivs)
@@ -85,31 +90,57 @@ func (c Cache) Get(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped [
 	return f, skipped, put, nil
 }
 
-// private tells whether Dir is missing (store makes it 0700) or a
-// directory of this user that nobody else may write: otherwise someone
-// else could rename one entry over another.
-func (c Cache) private() bool {
-	var st unix.Stat_t
-	err := unix.Lstat(c.Dir, &st)
-	if errors.Is(err, unix.ENOENT) {
-		return true
+// open opens Dir (making it 0700 if create and it is missing) and checks
+// it is private: this user's, writable by nobody else. Otherwise someone
+// else could swap its entries.
+func (c Cache) open(create bool) (*os.File, error) {
+	if create {
+		if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+			return nil, err
+		}
 	}
-	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Uid == uint32(os.Geteuid()) && st.Mode&0o022 == 0
+	fd, err := unix.Open(c.Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: c.Dir, Err: err}
+	}
+	dir := os.NewFile(uintptr(fd), c.Dir)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Uid != uint32(os.Geteuid()) || st.Mode&0o022 != 0 {
+		dir.Close()
+		return nil, fmt.Errorf("seccomp cache %s: not a private directory", c.Dir)
+	}
+	return dir, nil
 }
 
 // cacheKey hashes everything the program depends on.
 func cacheKey(p *specs.LinuxSeccomp, noNewPrivs bool) (string, error) {
-	profile, err := json.Marshal(p)
+	// Which listener, and what it is told, change nothing in the program;
+	// whether there is one does (Compile refuses notify rules without).
+	q := *p
+	if q.ListenerPath != "" {
+		q.ListenerPath = "set"
+	}
+	q.ListenerMetadata = ""
+	profile, err := json.Marshal(&q)
 	if err != nil {
 		return "", err
 	}
+	var exe unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &exe); err != nil {
+		return "", err
+	}
 	api, _ := libseccomp.GetAPI()
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return "", err
+	}
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s\x00%s\x00%t\x00", cacheFormat, LibraryVersion(), api,
+	fmt.Fprintf(h, "%s\x00%d:%d:%d:%d.%d\x00%s\x00%d\x00%s\x00%s\x00%s\x00%t\x00", cacheFormat,
+		exe.Dev, exe.Ino, exe.Size, exe.Mtim.Sec, exe.Mtim.Nsec, LibraryVersion(), api, native,
 		unix.ByteSliceToString(u.Release[:]), unix.ByteSliceToString(u.Machine[:]), noNewPrivs)
 	h.Write(profile)
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -127,12 +158,12 @@ func entry(filter []byte, skipped []string) []byte {
 // and a long list of skipped names fit.
 const maxEntry = 1 << 20
 
-func readEntry(path string) (*Filter, []string, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+func readEntry(dir *os.File, key string) (*Filter, []string, error) {
+	fd, err := unix.Openat(int(dir.Fd()), key, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	file := os.NewFile(uintptr(fd), path)
+	file := os.NewFile(uintptr(fd), key)
 	defer file.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -163,30 +194,48 @@ func readEntry(path string) (*Filter, []string, error) {
 	return f, skipped, nil
 }
 
-// store writes the entry key atomically; errors are the caller's to
-// ignore.
+// isEntry tells the names store made: keys and temporary files.
+func isEntry(name string) bool {
+	if strings.HasPrefix(name, ".tmp-") {
+		return true
+	}
+	_, err := hex.DecodeString(name)
+	return err == nil && len(name) == 2*sha256.Size
+}
+
+// store writes the entry key atomically, through the directory's
+// descriptor; errors are the caller's to ignore.
 func (c Cache) store(key string, b []byte) error {
-	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
-		return err
-	}
-	if ents, err := os.ReadDir(c.Dir); err == nil && len(ents) >= maxEntries {
-		for _, e := range ents {
-			os.Remove(filepath.Join(c.Dir, e.Name()))
-		}
-	}
-	tmp, err := os.CreateTemp(c.Dir, ".tmp-")
+	dir, err := c.open(true)
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(b)
-	if cerr := tmp.Close(); err == nil {
+	defer dir.Close()
+	dfd := int(dir.Fd())
+	if names, err := dir.Readdirnames(-1); err == nil && len(names) >= maxEntries {
+		for _, n := range names {
+			if isEntry(n) {
+				unix.Unlinkat(dfd, n, 0)
+			}
+		}
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := ".tmp-" + hex.EncodeToString(rnd[:])
+	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return &os.PathError{Op: "create", Path: tmp, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), tmp)
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(c.Dir, key))
+		err = unix.Renameat(dfd, tmp, dfd, key)
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		unix.Unlinkat(dfd, tmp, 0)
 	}
 	return err
 }

@@ -4,9 +4,11 @@ package seccomp
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -187,5 +189,49 @@ func TestCacheDirNotPrivate(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("%d entries written to a directory anyone may write", len(ents))
+	}
+}
+
+// A full directory loses only entries (keys, temporary files) when a new
+// one is stored: other files in it stay.
+func TestCacheEviction(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o700)
+	for i := range maxEntries {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("%064x", i)), nil, 0o600)
+	}
+	os.WriteFile(filepath.Join(dir, "keep.txt"), nil, 0o600)
+	os.WriteFile(filepath.Join(dir, ".tmp-1234"), nil, 0o600)
+	f, _, err := Cache{Dir: dir}.Compile(testProfile(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if len(names) != 2 || !slices.Contains(names, "keep.txt") || !isEntry(names[0]) && !isEntry(names[1]) {
+		t.Errorf("after eviction: %v, want keep.txt and the new entry", names)
+	}
+}
+
+// Which listener a profile names, and what it is told, share an entry.
+func TestCacheKeyListener(t *testing.T) {
+	a, b := testProfile(), testProfile()
+	a.ListenerPath, a.ListenerMetadata = "/run/a.sock", "one"
+	b.ListenerPath, b.ListenerMetadata = "/run/b.sock", "two"
+	ka, err := cacheKey(a, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := cacheKey(b, true)
+	kn, _ := cacheKey(testProfile(), true)
+	if ka != kb || ka == kn {
+		t.Errorf("keys: listeners a %s b %s, none %s: want a == b != none", ka, kb, kn)
+	}
+	if a.ListenerPath != "/run/a.sock" || a.ListenerMetadata != "one" {
+		t.Error("cacheKey changed the caller's profile")
 	}
 }

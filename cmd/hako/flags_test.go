@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"reflect"
 	"testing"
 
@@ -32,6 +33,20 @@ func TestLongFlags(t *testing.T) {
 	} {
 		if got := longFlags(root, tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("longFlags(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSeccompCacheDir(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+	root := "/run/hako-cache/seccomp"
+	if os.Geteuid() != 0 || !initialUserNS() {
+		root = "/run/user/1000/hako-cache/seccomp"
+	}
+	for env, want := range map[string]string{"": root, "off": "", "/x/y": "/x/y"} {
+		t.Setenv("HAKO_SECCOMP_CACHE", env)
+		if got := seccompCache(); got != want {
+			t.Errorf("HAKO_SECCOMP_CACHE=%q: %q, want %q", env, got, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -54,7 +55,8 @@ func (c *createFlags) opts(g *globals) container.CreateOpts {
 // containers (seccomp.Cache; every container of an engine brings the same
 // profile, which libseccomp takes milliseconds to compile):
 // $HAKO_SECCOMP_CACHE if set ("off": nowhere), else /run/hako-cache/seccomp
-// for root and $XDG_RUNTIME_DIR/hako-cache/seccomp for other users. Not
+// for the host's root and $XDG_RUNTIME_DIR/hako-cache/seccomp for other
+// users (root of a user namespace included: it cannot write /run). Not
 // under --root, which holds the containers' state and nothing else.
 func seccompCache() string {
 	switch dir := os.Getenv("HAKO_SECCOMP_CACHE"); {
@@ -62,12 +64,19 @@ func seccompCache() string {
 		return ""
 	case dir != "":
 		return dir
-	case os.Geteuid() == 0:
+	case os.Geteuid() == 0 && initialUserNS():
 		return "/run/hako-cache/seccomp"
 	case os.Getenv("XDG_RUNTIME_DIR") != "":
 		return filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "hako-cache", "seccomp")
 	}
 	return ""
+}
+
+// initialUserNS tells whether this process is in the host's user
+// namespace, which maps every id to itself.
+func initialUserNS() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	return err == nil && strings.Join(strings.Fields(string(b)), " ") == "0 0 4294967295"
 }
 
 // writePidFile writes atomically: clients poll for this file.
