@@ -150,9 +150,21 @@ func TestSeccompCache(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.root, id, "seccomp.filter")); err != nil {
 		t.Errorf("no compiled filter in the state directory: %v", err)
 	}
-	t.Setenv("HAKO_SECCOMP_CACHE", "off")
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	t.Setenv("HAKO_SECCOMP_CACHE", fresh)
 	if r := e.hako("exec", id, "sh", "-c", "mkdir /dev/shm/z 2>&1; true"); !strings.Contains(r.stdout, "Permission denied") {
 		t.Errorf("exec with the container's filter: %+v", r)
+	}
+	if ents, _ := os.ReadDir(fresh); len(ents) != 0 {
+		t.Errorf("the exec compiled the profile (%d cache entries) instead of loading the container's filter", len(ents))
+	}
+	// Damaged, it is compiled again, as filtering.
+	os.WriteFile(filepath.Join(e.root, id, "seccomp.filter"), []byte("hsf1"), 0o600)
+	if r := e.hako("exec", id, "sh", "-c", "mkdir /dev/shm/z 2>&1; true"); !strings.Contains(r.stdout, "Permission denied") {
+		t.Errorf("exec with a damaged filter file: %+v", r)
+	}
+	if ents, _ := os.ReadDir(fresh); len(ents) != 1 {
+		t.Errorf("exec with a damaged filter file: %d cache entries, want the one it compiled", len(ents))
 	}
 	t.Setenv("HAKO_SECCOMP_CACHE", cache)
 	// The config has no_new_privs; a process without it needs a filter

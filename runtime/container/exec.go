@@ -226,7 +226,11 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	}
 	phase("rlimits, cgroup joined, namespaces entered")
 	if plan == nil {
-		cfg := execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: initSpec(c.Spec()), Process: p,
+		spec := c.Spec()
+		if spec == nil {
+			return fail(errors.New("decode config from state: it does not decode"))
+		}
+		cfg := execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: initSpec(spec), Process: p,
 			PreserveFDs: o.PreserveFDs, WaitMove: late, Chroot: c.chrootFor()}
 		if filter != nil {
 			if cfg.Seccomp, err = filter.MarshalBinary(); err != nil {
@@ -241,7 +245,11 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	fds, err := recv(parentSock, &msg)
 	if err == nil && msg.Type == msgListener {
 		st := specs.State{Version: specs.Version, ID: c.rec.ID, Status: specs.StateRunning, Pid: c.rec.Pid, Bundle: c.rec.Bundle}
-		if err := serveListener(parentSock, fds, c.execView().seccompProfile(), st, pid); err != nil {
+		profile, err := c.execView().seccompProfile()
+		if err != nil {
+			return fail(err)
+		}
+		if err := serveListener(parentSock, fds, profile, st, pid); err != nil {
 			return fail(err)
 		}
 		fds, err = recv(parentSock, &msg)
@@ -421,9 +429,9 @@ func (c *Container) execFilter(p *specs.Process, cacheDir string) (f *seccomp.Fi
 			}
 		}
 	}
-	profile := v.seccompProfile()
-	if profile == nil {
-		return nil, nil, errors.New("the container's seccomp profile in its state does not decode")
+	profile, err := v.seccompProfile()
+	if err != nil {
+		return nil, nil, err
 	}
 	f, _, put, err = seccomp.Cache{Dir: cacheDir}.Get(profile, p.NoNewPrivileges)
 	return f, put, err

@@ -66,7 +66,7 @@ func TestExecPlanFallsBack(t *testing.T) {
 			c, p := planFor(t, tc.edit, tc.late)
 			c.rec.HostMounts = tc.name == "host mounts"
 			var filter *seccomp.Filter
-			if sc := c.execView().seccompProfile(); sc != nil {
+			if sc, _ := c.execView().seccompProfile(); sc != nil {
 				f, _, err := seccomp.Compile(sc, p.NoNewPrivileges)
 				if err != nil {
 					t.Fatal(err)
@@ -239,7 +239,7 @@ func TestExecView(t *testing.T) {
 			c.Spec()
 		}
 		v := c.execView()
-		if v == nil || !reflect.DeepEqual(v.Process, spec.Process) || !v.hasSeccomp() || v.seccompProfile().DefaultAction != specs.ActAllow ||
+		if v == nil || !reflect.DeepEqual(v.Process, spec.Process) || !v.hasSeccomp() || must(v.seccompProfile()).DefaultAction != specs.ActAllow ||
 			v.Linux.Personality.Domain != "LINUX32" || v.Linux.MemoryPolicy != nil {
 			t.Errorf("decoded %v: view %+v", decoded, v)
 		}
@@ -249,5 +249,26 @@ func TestExecView(t *testing.T) {
 	}
 	if (&Container{}).execView() != nil || (&Container{}).Process() != nil {
 		t.Error("no config, yet a view")
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// A profile in the state that does not decode is an error, never none.
+func TestSeccompProfileUndecodable(t *testing.T) {
+	v := &execView{}
+	v.Linux.Seccomp = json.RawMessage(`{"defaultAction": 7}`)
+	for range 2 {
+		if p, err := v.seccompProfile(); err == nil || p != nil {
+			t.Fatalf("seccompProfile() = %v, %v; want an error", p, err)
+		}
+		if !v.hasSeccomp() {
+			t.Fatal("after a failed decode, the view says there is no profile")
+		}
 	}
 }

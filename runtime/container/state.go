@@ -364,16 +364,17 @@ func (v *execView) hasSeccomp() bool {
 }
 
 // seccompProfile is the config's seccomp profile (nil: none), decoded
-// the first time it is asked for.
-func (v *execView) seccompProfile() *specs.LinuxSeccomp {
+// the first time it is asked for. One that does not decode is an error
+// (hasSeccomp still says there is one: never read as none).
+func (v *execView) seccompProfile() (*specs.LinuxSeccomp, error) {
 	if v.seccomp == nil && v.hasSeccomp() {
 		var p specs.LinuxSeccomp
-		if json.Unmarshal(v.Linux.Seccomp, &p) == nil {
-			v.seccomp = &p
+		if err := json.Unmarshal(v.Linux.Seccomp, &p); err != nil {
+			return nil, fmt.Errorf("decode seccomp profile from state: %w", err)
 		}
-		v.Linux.Seccomp = nil
+		v.seccomp, v.Linux.Seccomp = &p, nil
 	}
-	return v.seccomp
+	return v.seccomp, nil
 }
 
 // exec is the config's execView (nil where there is no config).
