@@ -28,6 +28,9 @@ runs=${BENCH_RUNS:-30}
 # benchmark's churn each new file in a state dir cost milliseconds.)
 root=$work/state
 mkdir -p "$root"
+# hako's cache of compiled seccomp profiles: the bench's own (the first
+# container with a profile compiles it, as on a host).
+export HAKO_SECCOMP_CACHE=$work/seccomp-cache
 mountpoint -q "$root" || mount -t tmpfs -o mode=0711 hako-bench-state "$root"
 path() { if [ "$1" = hako ]; then echo "$bin/hako"; else command -v "$1"; fi; }
 cleanup() {

@@ -91,6 +91,9 @@ mkdir -p "$results/hako" "$results/runc"
 # probe are hard-linked into each test's working directory, not copied.
 work=$(mktemp -d "$repo/build/oci-validation/run.XXXXXX")
 chmod 0755 "$work"
+# hako's cache of compiled seccomp profiles: the run's own, not the
+# host's /run/hako-cache.
+export HAKO_SECCOMP_CACHE=$work/seccomp-cache
 
 # Each test runs in a cgroup of its own in every hierarchy (cgctl exec), so
 # that its helper processes can be killed, and so that a runtime's
