@@ -228,7 +228,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if plan == nil {
 		spec := c.Spec()
 		if spec == nil {
-			return fail(errors.New("decode config from state: it does not decode"))
+			return fail(errors.New("the container's state holds a config that does not decode"))
 		}
 		cfg := execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: initSpec(spec), Process: p,
 			PreserveFDs: o.PreserveFDs, WaitMove: late, Chroot: c.chrootFor()}
