@@ -61,18 +61,7 @@ func TestCatchAndStop(t *testing.T) {
 		}
 	}
 	r.Stop()
-	// Stopped, the signal is the Go runtime's again: os/signal gets it
-	// (had the relay's handler stayed, it would not, and without
-	// os/signal SIGUSR1 would end the test binary).
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, unix.SIGUSR1)
-	defer signal.Stop(c)
-	unix.Kill(os.Getpid(), unix.SIGUSR1)
-	select {
-	case <-c:
-	case <-time.After(5 * time.Second):
-		t.Fatal("os/signal got no SIGUSR1 after Stop")
-	}
+	givenBack(t, unix.SIGUSR1)
 	select {
 	case s, ok := <-r.C:
 		if ok {
@@ -141,14 +130,22 @@ func TestCatchTwice(t *testing.T) {
 		t.Fatal("the remaining Relay lost SIGUSR1")
 	}
 	b.Stop()
+	givenBack(t, unix.SIGUSR1)
+}
+
+// givenBack checks that s is the Go runtime's again: os/signal gets it
+// (had a relay's handler stayed, it would not, and without os/signal the
+// signal would end the test binary).
+func givenBack(t *testing.T, s unix.Signal) {
+	t.Helper()
 	c := make(chan os.Signal, 1)
-	signal.Notify(c, unix.SIGUSR1)
+	signal.Notify(c, s)
 	defer signal.Stop(c)
-	unix.Kill(os.Getpid(), unix.SIGUSR1)
+	unix.Kill(os.Getpid(), s)
 	select {
 	case <-c:
 	case <-time.After(5 * time.Second):
-		t.Fatal("os/signal got no SIGUSR1 after both Relays stopped")
+		t.Fatalf("os/signal got no %v after Stop", s)
 	}
 }
 
