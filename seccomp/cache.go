@@ -46,7 +46,8 @@ type Cache struct {
 const cacheFormat = "hako seccomp cache 1"
 
 // maxEntries bounds the directory: past it, storing an entry first
-// clears the others (a host has a handful of profiles in use).
+// removes the entries there, and nothing else (a host has a handful of
+// profiles in use).
 const maxEntries = 64
 
 // Compile is the package's Compile through the cache: a profile compiled
