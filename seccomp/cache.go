@@ -68,10 +68,11 @@ func (c Cache) Compile(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipp
 // if what it compiled the filter for succeeds.
 func (c Cache) Get(p *specs.LinuxSeccomp, noNewPrivs bool) (f *Filter, skipped []string, put func(), err error) {
 	put = func() {}
-	key, kerr := "", errors.New("no cache")
-	if c.Dir != "" {
-		key, kerr = cacheKey(p, noNewPrivs)
+	if c.Dir == "" {
+		f, skipped, err = Compile(p, noNewPrivs)
+		return f, skipped, put, err
 	}
+	key, kerr := cacheKey(p, noNewPrivs)
 	if kerr == nil {
 		if dir, err := c.open(false); err == nil {
 			f, skipped, err := readEntry(dir, key)
