@@ -20,7 +20,8 @@ import (
 )
 
 // waitingInit describes a created container's init: whether it is the C
-// exec stage (its environment names the plan) and its peak RSS in kB.
+// exec stage (its environment names the plan: the Go init's re-execution
+// or an init without Go) and its peak RSS in kB.
 func waitingInit(t *testing.T, pid int) (stage bool, hwm int) {
 	t.Helper()
 	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
@@ -36,7 +37,12 @@ func waitingInit(t *testing.T, pid int) (stage bool, hwm int) {
 		t.Fatalf("no VmHWM in /proc/%d/status", pid)
 	}
 	hwm, _ = strconv.Atoi(string(m[1]))
-	return bytes.HasPrefix(env, []byte(execstage.Env+"=")), hwm
+	for _, v := range bytes.Split(env, []byte{0}) {
+		if bytes.HasPrefix(v, []byte(execstage.Env+"=")) {
+			return true, hwm
+		}
+	}
+	return false, hwm
 }
 
 // waitExe polls until pid runs a binary whose path ends in suffix.
@@ -78,7 +84,15 @@ func TestExecStage(t *testing.T) {
 		filtered bool
 	}{
 		{"plain", nil, true, false, false},
-		{"seccomp_no_new_privs", deny(true, "mkdir", "mkdirat"), true, true, true},
+		// An init without Go loads a filter with no_new_privs right
+		// before execve; a Go init loads it before it re-executes into
+		// the stage (dumpable from that execve to its first
+		// instruction), where the filter allows the stage's steps.
+		{"seccomp_no_new_privs", deny(true, "mkdir", "mkdirat"), true, true, false},
+		{"seccomp_no_new_privs_go_init", func(s *specs.Spec) {
+			deny(true, "mkdir", "mkdirat")(s)
+			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
+		}, true, true, true},
 		{"seccomp_loaded_early", deny(false, "mkdir", "mkdirat"), true, true, true},
 		// A filter refusing a step of the stage: with no_new_privs the
 		// stage loads it right before execve; without, the Go init
@@ -123,23 +137,14 @@ func TestExecStage(t *testing.T) {
 
 // TestExecStageSyscalls holds execstage.Syscalls (what a filter loaded
 // early must allow for the stage to be used) to what the stage calls:
-// under strace, every syscall of the init from its execveat to the
-// program's execve.
+// under strace, every syscall of a Go init from its execveat to the
+// program's execve, and of an init without Go from its "ready" on (a
+// failure before it has the Go init redo the setup).
 func TestExecStageSyscalls(t *testing.T) {
 	if out, err := exec.Command("../hack/setup.sh", "strace").CombinedOutput(); err != nil {
 		t.Fatalf("install strace: %v\n%s", err, out)
 	}
 	e := newEnv(t)
-	bundle := e.bundle([]string{"true"}, nil)
-	trace := filepath.Join(t.TempDir(), "trace")
-	out, err := exec.Command("strace", "-f", "-qq", "-o", trace, hakoBin, "--root", e.root, "run", "--bundle", bundle, e.id("trace")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("strace hako run: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(trace)
-	if err != nil {
-		t.Fatal(err)
-	}
 	known := map[string]bool{}
 	for _, c := range execstage.Syscalls {
 		known[c.Name] = true
@@ -150,31 +155,57 @@ func TestExecStageSyscalls(t *testing.T) {
 	goRuntime := map[string]bool{"futex": true, "nanosleep": true, "sched_yield": true, "tgkill": true,
 		"getpid": true, "gettid": true, "rt_sigreturn": true, "rt_sigprocmask": true, "madvise": true}
 	call := regexp.MustCompile(`^(\d+)\s+(?:<\.\.\. )?(\w+)`)
-	pid, seen, staged := "", map[string]bool{}, false
-	for _, l := range strings.Split(string(b), "\n") {
-		m := call.FindStringSubmatch(l)
-		if m == nil {
-			continue
-		}
-		if pid == "" && m[2] == "memfd_create" && strings.Contains(l, "hako-exec-plan") {
-			pid = m[1]
-		}
-		if m[1] != pid || pid == "" || (!staged && goRuntime[m[2]]) {
-			continue
-		}
-		staged = staged || m[2] == "execveat"
-		seen[m[2]] = true
-		if m[2] == "execve" {
-			break
-		}
-	}
-	if pid == "" || !seen["execveat"] || !seen["execve"] {
-		t.Fatalf("no exec stage in the trace (pid %q, calls %v)", pid, seen)
-	}
-	for name := range seen {
-		if !known[name] {
-			t.Errorf("the stage calls %s, which execstage.Syscalls lacks", name)
-		}
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Spec)
+		// first tells the call from which on the stage runs.
+		first func(name, line string) bool
+	}{
+		{"go_init", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther} },
+			func(name, line string) bool {
+				return name == "memfd_create" && strings.Contains(line, "hako-exec-plan")
+			}},
+		{"init_without_go", nil, func(name, line string) bool {
+			return name == "sendmsg" && strings.Contains(line, `{\"type\":\"ready\"}`)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bundle := e.bundle([]string{"true"}, tc.edit)
+			trace := filepath.Join(t.TempDir(), "trace")
+			out, err := exec.Command("strace", "-f", "-qq", "-s", "64", "-o", trace, hakoBin, "--root", e.root, "run", "--bundle", bundle, e.id("trace")).CombinedOutput()
+			if err != nil {
+				t.Fatalf("strace hako run: %v\n%s", err, out)
+			}
+			b, err := os.ReadFile(trace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, seen := "", map[string]bool{}
+			for _, l := range strings.Split(string(b), "\n") {
+				m := call.FindStringSubmatch(l)
+				if m == nil {
+					continue
+				}
+				if pid == "" && tc.first(m[2], l) {
+					pid = m[1]
+				}
+				if m[1] != pid || pid == "" || (!seen["execveat"] && goRuntime[m[2]]) {
+					continue
+				}
+				seen[m[2]] = true
+				if m[2] == "execve" {
+					break
+				}
+			}
+			if pid == "" || !seen["execve"] || seen["execveat"] != (tc.name == "go_init") {
+				t.Fatalf("no exec stage in the trace (pid %q, calls %v)", pid, seen)
+			}
+			for name := range seen {
+				if !known[name] {
+					t.Errorf("the stage calls %s, which execstage.Syscalls lacks", name)
+				}
+			}
+		})
 	}
 }
 

@@ -147,6 +147,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	// refuse a bad one before anything exists; the init gets the compiled
 	// filter. A new cache entry is kept once the container exists.
 	var filter []byte
+	var initF *initFilter
 	cacheFilter := func() {}
 	if spec.Linux.Seccomp != nil {
 		f, skipped, put, err := seccomp.Cache{Dir: o.SeccompCache}.Get(spec.Linux.Seccomp, spec.Process.NoNewPrivileges)
@@ -154,6 +155,9 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 			return nil, err
 		}
 		filter, err = f.MarshalBinary()
+		if err == nil {
+			initF, err = newInitFilter(f)
+		}
 		f.Release()
 		if err != nil {
 			return nil, err
@@ -262,113 +266,51 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	}
 	defer fifoFile.Close()
 
-	parentSock, childSock, err := socketpair()
-	if err != nil {
-		return nil, err
-	}
-	defer parentSock.Close()
-
-	// The init is launched through nsenter's pre-init stage and waits
-	// there, before entering any namespace, until it gets its request:
-	// by then it is in its cgroups, so a new cgroup namespace is rooted
-	// at them.
 	// The init gets into its cgroups by itself (cgctl.Entry): cloned
 	// into the unified one, then its C stage moves itself into each v1
-	// one before entering any namespace.
+	// one before entering any namespace: by then it is in its cgroups,
+	// so a new cgroup namespace is rooted at them.
 	entry, err := mgr.Entry()
 	if err != nil {
 		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
 	}
 	defer entry.Close()
+	cgroups := CgroupMounts(mgr)
+	plan, err := initPlan(spec, rootfs.Config{Spec: spec, Rootfs: rootfsPath, Bundle: bundle, Cgroups: cgroups}, o, id, initF)
+	if err != nil {
+		return nil, err
+	}
 	phase("checks, state dir, cgroup made, exec fifo")
-	cmd := initCommand(o, spec.Process.Terminal, childSock, fifoFile)
-	selfJoin := intoCgroup(cmd, entry)
-	launched, exe, err := launchSealed(cmd, dir)
-	childSock.Close()
-	if err != nil {
-		return nil, fmt.Errorf("start container init: %w", err)
-	}
-	if err := prepareLaunched(launched.Pid(), spec.Process); err != nil {
-		launched.Kill()
-		return nil, err
-	}
-	req := nsRequest(spec)
-	if selfJoin {
-		req.Cgroups = entry.Tasks
-	} else if err := mgr.Apply(launched.Pid()); err != nil {
-		launched.Kill()
-		return nil, fmt.Errorf("join cgroup %s: %w", cgPath, err)
-	}
-	phase("init launched (sealed binary exec'd, C stage waiting)")
-	pid, err := launched.Enter(req)
-	if err != nil {
-		return nil, fmt.Errorf("enter namespaces: %w", err)
-	}
-	// The init is our child either way (the pre-init stage forks with
-	// CLONE_PARENT): keep a handle to wait for it.
-	proc, err := os.FindProcess(pid)
-	if err != nil {
-		return nil, err
-	}
-	u.add(func() {
-		proc.Kill()
-		proc.Wait()
-	})
-
-	cfg := initConfig{
-		Spec:         initSpec(spec),
-		Seccomp:      filter,
-		Rootfs:       rootfsPath,
-		Bundle:       bundle,
-		Cgroups:      CgroupMounts(mgr),
-		NoPivot:      o.NoPivot,
-		NoNewKeyring: o.NoNewKeyring,
-		PreserveFDs:  o.PreserveFDs,
-		ID:           id,
-		Pid:          pid,
-		Exe:          exe,
-	}
-	trees, err := idmappedTrees(spec, bundle, rootfsPath, pid)
-	if err != nil {
-		return nil, err
-	}
-	var treeFds []int
-	for _, t := range trees {
-		cfg.IDMapped = append(cfg.IDMapped, t.mount)
-		treeFds = append(treeFds, int(t.f.Fd()))
-	}
-	phase("rlimits, cgroup joined, namespaces entered")
-	err = send(parentSock, cfg, treeFds...)
-	for _, t := range trees {
-		t.f.Close()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("send config to container init: %w", err)
-	}
+	l := &initLaunch{o: o, spec: spec, dir: dir, fifo: fifoFile, entry: entry, cgPath: cgPath, mgr: mgr,
+		filter: filter, rootfsPath: rootfsPath, bundle: bundle, cgroups: cgroups}
+	defer l.close()
+	u.add(l.kill)
 	var msg syncMsg
-	fds, err := recv(parentSock, &msg)
-	if err == nil && msg.Type == msgHooks {
-		// Mounts are in place, the root not yet switched: prestart and
-		// createRuntime hooks run here, in the runtime's namespaces.
-		st := c.hookState(Creating, pid)
-		if err = runHooks("prestart", spec.Hooks.Prestart, st); err == nil {
-			err = runHooks("createRuntime", spec.Hooks.CreateRuntime, st)
+	var fds []int
+	if plan != nil {
+		// An init without Go; should its setup fail, a Go init redoes it
+		// in a new process (and namespaces), and reports.
+		err = l.launch(plan, phase)
+		if err == nil {
+			fds, err = recv(l.sock, &msg)
+		}
+		if err == nil && msg.Type == msgError {
+			err = errors.New(msg.Error)
+		} else if err == nil && msg.Type != msgReady {
+			err = fmt.Errorf("sent %q", msg.Type)
 		}
 		if err != nil {
-			return nil, err
+			log.Debug("container init without Go failed; redoing its setup with the Go init", "error", err)
+			closeFds(fds)
+			l.kill()
+			plan = nil
 		}
-		if err := send(parentSock, syncMsg{Type: msgHooksDone}); err != nil {
-			return nil, err
-		}
-		fds, err = recv(parentSock, &msg)
 	}
-	if err == nil && msg.Type == msgListener {
-		st := specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating, Pid: pid, Bundle: bundle, Annotations: spec.Annotations}
-		if err := serveListener(parentSock, fds, spec.Linux.Seccomp, st, pid); err != nil {
-			return nil, err
-		}
-		fds, err = recv(parentSock, &msg)
+	if plan == nil {
+		log.Debug("container init in Go")
+		fds, err = l.goInit(c, &msg, phase)
 	}
+	pid, proc := l.pid, l.proc
 	switch {
 	case errors.Is(err, errEOF):
 		return nil, fmt.Errorf("container init exited during setup: %s", exitText(proc))
@@ -406,7 +348,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	// count against pids.max and its setup against memory, and a small
 	// limit meant for the program must not starve hako itself (runc sets
 	// them at the same point). The program has not run yet.
-	phase("init set up: Go runtime, mounts, pivot, process, exec stage (hooks included)")
+	phase("init set up: mounts, pivot, process, waiting stage (hooks included)")
 	if err := mgr.Set(resources(spec)); err != nil {
 		return nil, fmt.Errorf("set cgroup limits on %s: %w", cgPath, err)
 	}
@@ -428,7 +370,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 			return nil, err
 		}
 	}
-	if err := send(parentSock, syncMsg{Type: msgOK}); err != nil {
+	if err := send(l.sock, syncMsg{Type: msgOK}); err != nil {
 		return nil, fmt.Errorf("release container init: %w", err)
 	}
 	phase("limits, state saved, init released")

@@ -40,36 +40,14 @@ func (c *Container) execPlan(p *specs.Process, filter *seccomp.Filter, preserve 
 		p.ApparmorProfile != "" || p.SelinuxLabel != "" {
 		return nil, nil
 	}
-	sets, _, err := capset.FromSpec(p.Capabilities)
-	if err != nil {
+	plan, err := processPlan(p)
+	if plan == nil || err != nil {
 		return nil, err
 	}
-	if missing, err := capset.Missing(sets); err != nil || len(missing) > 0 {
-		return nil, err // the Go init names them
-	}
-	last, err := capset.LastCap()
-	if err != nil {
-		return nil, err
-	}
-	plan := &execstage.Plan{
-		Kind: execstage.Exec, Sync: initSockFd, Fifo: -1, Master: -1, PreserveFrom: initSockFd + 1, Preserve: preserve,
-		Creds: true, UID: p.User.UID, GID: p.User.GID, Groups: p.User.AdditionalGids,
-		Caps: true, LastCap: uint32(last), Bounding: capset.Mask(sets.Bounding), Effective: capset.Mask(sets.Effective),
-		Permitted: capset.Mask(sets.Permitted), Inheritable: capset.Mask(sets.Inheritable), Ambient: capset.Mask(sets.Ambient),
-		Cwd: cwd(p), SetUmask: true, Umask: 0o022, NoNewPrivs: p.NoNewPrivileges, Args: p.Args,
-	}
+	plan.Kind, plan.Sync, plan.Fifo, plan.Master = execstage.Exec, initSockFd, -1, -1
+	plan.PreserveFrom, plan.Preserve = initSockFd+1, preserve
 	if !c.rec.NoNewKeyring {
 		plan.Keyring = "_ses." + c.rec.ID // the container's, as its init joined
-	}
-	if p.User.Umask != nil {
-		plan.Umask = *p.User.Umask & 0o777 // all umask(2) keeps
-	}
-	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
-		set, err := capset.ParseCPUList(a.Final)
-		if err != nil {
-			return nil, err
-		}
-		plan.Affinity = cpuMask(&set)
 	}
 	if filter != nil {
 		if filter.Notify() {
@@ -89,6 +67,41 @@ func (c *Container) execPlan(p *specs.Process, filter *seccomp.Filter, preserve 
 		return nil, err
 	}
 	plan.Env = withHomeFrom(p.Env, p.User.UID, func() (*os.File, error) { return openRegularIn(root, "/etc/passwd") })
+	return plan, nil
+}
+
+// processPlan is the part of a stage's plan an exec and an init without
+// Go share: credentials, capabilities, cwd, umask, CPU affinity,
+// no_new_privs, arguments. nil when p needs the Go init (a capability
+// this host lacks: the Go init names it).
+func processPlan(p *specs.Process) (*execstage.Plan, error) {
+	sets, _, err := capset.FromSpec(p.Capabilities)
+	if err != nil {
+		return nil, err
+	}
+	if missing, err := capset.Missing(sets); err != nil || len(missing) > 0 {
+		return nil, err
+	}
+	last, err := capset.LastCap()
+	if err != nil {
+		return nil, err
+	}
+	plan := &execstage.Plan{
+		Creds: true, UID: p.User.UID, GID: p.User.GID, Groups: p.User.AdditionalGids,
+		Caps: true, LastCap: uint32(last), Bounding: capset.Mask(sets.Bounding), Effective: capset.Mask(sets.Effective),
+		Permitted: capset.Mask(sets.Permitted), Inheritable: capset.Mask(sets.Inheritable), Ambient: capset.Mask(sets.Ambient),
+		Cwd: cwd(p), SetUmask: true, Umask: 0o022, NoNewPrivs: p.NoNewPrivileges, Args: p.Args,
+	}
+	if p.User.Umask != nil {
+		plan.Umask = *p.User.Umask & 0o777 // all umask(2) keeps
+	}
+	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
+		set, err := capset.ParseCPUList(a.Final)
+		if err != nil {
+			return nil, err
+		}
+		plan.Affinity = cpuMask(&set)
+	}
 	return plan, nil
 }
 

@@ -46,6 +46,7 @@ type parsed struct {
 	args, env          []string
 	groups             []uint32
 	affinity           []byte
+	setup              *Setup
 }
 
 // parse runs the C parser on b, for the tests that hold Encode to it.
@@ -57,8 +58,7 @@ func parse(b []byte) (parsed, error) {
 	if C.hako_parse_plan((*C.uint8_t)(cb), C.size_t(len(b)), &p, &msg[0], C.size_t(len(msg))) != 0 {
 		return parsed{}, errors.New(C.GoString(&msg[0]))
 	}
-	defer C.free(unsafe.Pointer(p.argv))
-	defer C.free(unsafe.Pointer(p.envp))
+	defer C.hako_free_plan(&p)
 	out := parsed{path: C.GoString(p.path), cwd: C.GoString(p.cwd), keyring: C.GoString(p.keyring), env: []string{}}
 	for _, v := range unsafe.Slice(p.argv, p.h.argc) {
 		out.args = append(out.args, C.GoString(v))
@@ -72,5 +72,31 @@ func parse(b []byte) (parsed, error) {
 	if p.h.affinity_len > 0 {
 		out.affinity = C.GoBytes(unsafe.Pointer(p.affinity), C.int(p.h.affinity_len))
 	}
+	if p.h.kind != C.HAKO_PLAN_INIT {
+		return out, nil
+	}
+	su := &p.setup
+	out.setup = &Setup{Hostname: C.GoString(su.hostname), Domainname: C.GoString(su.domainname), Home: su.h.flags&C.HAKO_SETUP_HOME != 0}
+	for _, m := range unsafe.Slice(su.mounts, su.h.nmounts) {
+		out.setup.Steps = append(out.setup.Steps, Step{
+			Kind: StepKind(m.kind), Source: C.GoString(m.source), Target: C.GoString(m.target), Type: C.GoString(m._type),
+			Data: C.GoString(m.data), Link: C.GoString(m.link), Flags: uint64(m.flags), Clear: uint64(m.clear),
+			AttrSet: uint64(m.attr_set), AttrClr: uint64(m.attr_clr), DevMode: uint32(m.dev_mode),
+			DevMajor: uint32(m.dev_major), DevMinor: uint32(m.dev_minor), UID: int64(m.uid), GID: int64(m.gid),
+		})
+	}
+	kv := unsafe.Slice(su.sysctls, 2*su.h.nsysctls)
+	for i := 0; i < len(kv); i += 2 {
+		out.setup.Sysctls = append(out.setup.Sysctls, [2]string{C.GoString(kv[i]), C.GoString(kv[i+1])})
+	}
+	for _, c := range unsafe.Slice(su.cands, su.h.ncands) {
+		out.setup.Candidates = append(out.setup.Candidates, C.GoString(c))
+	}
 	return out, nil
 }
+
+var _ = [1]struct{}{}[C.HAKO_PLAN_INIT-Init]
+var _ = [1]struct{}{}[C.sizeof_struct_hako_setup_hdr-setupHdrLen]
+var _ = [1]struct{}{}[C.HAKO_MOUNT_WIRE-stepLen]
+var _ = [1]struct{}{}[C.HAKO_M_KINDS-stepKinds]
+var _ = [1]struct{}{}[C.HAKO_SETUP_HOME-flagHome]

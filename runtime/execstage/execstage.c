@@ -23,7 +23,14 @@
 // applies the process settings (keyring, credentials, capabilities, cwd,
 // umask) and says "ready": the exec never starts a Go runtime inside.
 //
-// Then, for both: preserved descriptors down to 3, the CPU affinity, the
+// INIT, a container's init that never starts Go: nsenter's pre-init
+// stage made its namespaces; this stage carries out the plan's setup
+// (setup.c: the root filesystem, hostname, domainname, sysctls, the
+// program's lookup, HOME), applies the process settings as for EXEC, and
+// goes on as WAIT does. A failure before "ready" has the parent redo the
+// setup with the Go init, in a new process.
+//
+// Then, for all: preserved descriptors down to 3, the CPU affinity, the
 // rest close-on-exec, no_new_privs and the seccomp filter, execve(2).
 //
 // Failures before "ready" (or "ok") go to the parent as an "error"
@@ -53,6 +60,8 @@
 
 #include "execstage.h"
 
+_Static_assert(offsetof(struct hako_mount, source) == HAKO_MOUNT_WIRE, "struct hako_mount's wire part");
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -65,6 +74,64 @@ static int perr(char *err, size_t len, const char *msg)
 
 static int fd_ok(int32_t fd) { return fd >= 0 && fd < (1 << 20); }
 
+// next_str returns the string at *s and steps past it.
+static const char *next_str(char **s)
+{
+	char *v = *s;
+	*s += strlen(v) + 1;
+	return v;
+}
+
+// parse_setup checks the setup section b (n bytes) and fills su; its
+// arrays are allocated (hako_free_plan frees them).
+static int parse_setup(uint8_t *b, size_t n, struct hako_setup *su, char *err, size_t errlen)
+{
+	if (n < sizeof(su->h))
+		return perr(err, errlen, "short setup");
+	memcpy(&su->h, b, sizeof(su->h));
+	const struct hako_setup_hdr *h = &su->h;
+	if (h->nmounts > 1 << 16 || h->nsysctls > 1 << 16 || h->ncands < 1 || h->ncands > 1 << 16 ||
+	    h->flags & ~(uint32_t)HAKO_SETUP_HOME)
+		return perr(err, errlen, "bad setup counts");
+	size_t want = sizeof(su->h) + (size_t)h->nmounts * HAKO_MOUNT_WIRE;
+	if (n != want + h->strings_len || h->strings_len == 0)
+		return perr(err, errlen, "setup length mismatch");
+	char *s = (char *)b + want, *end = s + h->strings_len;
+	if (end[-1] != 0)
+		return perr(err, errlen, "unterminated setup string");
+	size_t count = 0;
+	for (char *c = s; c < end; c++)
+		count += *c == 0;
+	if (count != 2 + 5 * (size_t)h->nmounts + 2 * (size_t)h->nsysctls + h->ncands)
+		return perr(err, errlen, "setup string count mismatch");
+	su->mounts = calloc(h->nmounts + 1, sizeof(*su->mounts));
+	su->sysctls = calloc(2 * (size_t)h->nsysctls + 1, sizeof(char *));
+	su->cands = calloc(h->ncands + 1, sizeof(char *));
+	if (!su->mounts || !su->sysctls || !su->cands)
+		return perr(err, errlen, "out of memory");
+	su->hostname = next_str(&s);
+	su->domainname = next_str(&s);
+	for (uint32_t i = 0; i < h->nmounts; i++) {
+		struct hako_mount *m = &su->mounts[i];
+		memcpy(m, b + sizeof(su->h) + (size_t)i * HAKO_MOUNT_WIRE, HAKO_MOUNT_WIRE);
+		if (m->kind >= HAKO_M_KINDS)
+			return perr(err, errlen, "unknown mount step");
+		m->source = next_str(&s);
+		m->target = next_str(&s);
+		m->type = next_str(&s);
+		m->data = next_str(&s);
+		m->link = next_str(&s);
+	}
+	for (uint32_t i = 0; i < 2 * h->nsysctls; i++)
+		su->sysctls[i] = next_str(&s);
+	for (uint32_t i = 0; i < h->ncands; i++) {
+		su->cands[i] = next_str(&s);
+		if (su->cands[i][0] == 0)
+			return perr(err, errlen, "empty candidate");
+	}
+	return 0;
+}
+
 int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
@@ -74,10 +141,12 @@ int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t
 	const struct hako_plan_hdr *h = &p->h;
 	if (memcmp(h->magic, "HKEX", 4) != 0)
 		return perr(err, errlen, "bad magic");
-	if (h->version != 2)
+	if (h->version != 3)
 		return perr(err, errlen, "unknown version");
-	if (h->kind != HAKO_PLAN_WAIT && h->kind != HAKO_PLAN_EXEC)
+	if (h->kind != HAKO_PLAN_WAIT && h->kind != HAKO_PLAN_EXEC && h->kind != HAKO_PLAN_INIT)
 		return perr(err, errlen, "unknown kind");
+	if ((h->setup_len != 0) != (h->kind == HAKO_PLAN_INIT))
+		return perr(err, errlen, "setup with the wrong kind");
 	if (!fd_ok(h->sync_fd) || (h->kind == HAKO_PLAN_WAIT && !fd_ok(h->fifo_fd)) ||
 	    (h->master_fd != -1 && !fd_ok(h->master_fd)) || !fd_ok(h->preserve_from) || h->npreserve < 0 ||
 	    h->npreserve > (1 << 16))
@@ -92,7 +161,7 @@ int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t
 	if (h->argc < 1 || h->argc > (1 << 20) || h->envc > (1 << 20))
 		return perr(err, errlen, "bad argument count");
 	size_t want = sizeof(*h) + (size_t)h->bpf_len * 8 + (size_t)h->ngroups * 4 + h->affinity_len;
-	if (n != want + h->strings_len || h->strings_len == 0)
+	if (n < h->setup_len || n - h->setup_len != want + h->strings_len || h->strings_len == 0)
 		return perr(err, errlen, "length mismatch");
 	p->bpf = b + sizeof(*h);
 	p->groups = p->bpf + (size_t)h->bpf_len * 8;
@@ -105,8 +174,8 @@ int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t
 		count += *c == 0;
 	if (count != 3 + (size_t)h->argc + h->envc)
 		return perr(err, errlen, "string count mismatch");
-	if (s[0] == 0)
-		return perr(err, errlen, "empty path");
+	if ((s[0] == 0) != (h->kind == HAKO_PLAN_INIT))
+		return perr(err, errlen, h->kind == HAKO_PLAN_INIT ? "path with a setup" : "empty path");
 	p->argv = calloc(h->argc + 1, sizeof(char *));
 	p->envp = calloc(h->envc + 1, sizeof(char *));
 	if (!p->argv || !p->envp) {
@@ -124,7 +193,21 @@ int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t
 		p->argv[i] = s;
 	for (uint32_t i = 0; i < h->envc; i++, s += strlen(s) + 1)
 		p->envp[i] = s;
+	if (h->kind == HAKO_PLAN_INIT && parse_setup((uint8_t *)end, h->setup_len, &p->setup, err, errlen) < 0) {
+		hako_free_plan(p);
+		return -1;
+	}
 	return 0;
+}
+
+void hako_free_plan(struct hako_plan *p)
+{
+	free(p->argv);
+	free(p->envp);
+	free(p->setup.mounts);
+	free(p->setup.sysctls);
+	free(p->setup.cands);
+	memset(p, 0, sizeof(*p));
 }
 
 static int sync_fd = -1;
@@ -139,7 +222,7 @@ static void cause(int e, char *buf, size_t len)
 		buf[0] += 'a' - 'A';
 }
 
-__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
+void hako_fail(const char *fmt, ...)
 {
 	int e = errno;
 	char msg[1024], why[256];
@@ -222,7 +305,7 @@ static void send_ready(int master)
 		memcpy(CMSG_DATA(c), &master, sizeof(int));
 	}
 	if (sendmsg(sync_fd, &m, MSG_NOSIGNAL) < 0)
-		fail("send ready");
+		hako_fail("send ready");
 	if (master >= 0)
 		close(master);
 }
@@ -252,7 +335,7 @@ static void cloexec_from(int first)
 		return;
 	DIR *d = opendir("/proc/self/fd");
 	if (!d)
-		fail("close_range");
+		hako_fail("close_range");
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		char *end;
@@ -260,7 +343,7 @@ static void cloexec_from(int first)
 		if (*end != 0 || e->d_name[0] == '.' || fd < first || fd == dirfd(d))
 			continue;
 		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
-			fail("fcntl FD_CLOEXEC");
+			hako_fail("fcntl FD_CLOEXEC");
 	}
 	closedir(d);
 }
@@ -270,11 +353,11 @@ static void load_filter(const struct hako_plan *p)
 	// Copied out: the plan packs the instructions unaligned.
 	struct sock_filter *f = malloc((size_t)p->h.bpf_len * sizeof(*f));
 	if (!f)
-		fail("load seccomp filter");
+		hako_fail("load seccomp filter");
 	memcpy(f, p->bpf, (size_t)p->h.bpf_len * sizeof(*f));
 	struct sock_fprog prog = {.len = (unsigned short)p->h.bpf_len, .filter = f};
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->h.seccomp_flags, &prog) != 0)
-		fail("load seccomp filter");
+		hako_fail("load seccomp filter");
 	free(f);
 }
 
@@ -298,21 +381,21 @@ static void apply_process(const struct hako_plan *p)
 {
 	const struct hako_plan_hdr *h = &p->h;
 	if (p->keyring[0] && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring) < 0 && errno != ENOSYS)
-		fail("join session keyring %s", p->keyring);
+		hako_fail("join session keyring %s", p->keyring);
 	if (h->bpf_len > 0 && (h->flags & HAKO_PLAN_SECCOMP_EARLY))
 		load_filter(p);
 	if ((h->flags & HAKO_PLAN_CAPS) && has_effective(CAP_SETPCAP))
 		for (uint32_t c = 0; c <= h->last_cap; c++)
 			if (!(h->bounding >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-				fail("drop bounding capabilities");
+				hako_fail("drop bounding capabilities");
 	if (h->flags & HAKO_PLAN_CREDS) {
 		// Keep the permitted set across the uid change (a switch from
 		// uid 0 clears it otherwise); gid first, while CAP_SETGID lasts.
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-			fail("set keepcaps");
+			hako_fail("set keepcaps");
 		gid_t *g = malloc((h->ngroups + 1) * sizeof(gid_t));
 		if (!g)
-			fail("setgroups");
+			hako_fail("setgroups");
 		char list[256] = "[";
 		for (uint32_t i = 0; i < h->ngroups; i++) {
 			memcpy(&g[i], p->groups + 4 * i, 4);
@@ -322,13 +405,13 @@ static void apply_process(const struct hako_plan *p)
 		}
 		strcat(list, "]");
 		if (setgroups(h->ngroups, g) < 0)
-			fail("setgroups %s", list);
+			hako_fail("setgroups %s", list);
 		if (setresgid(h->gid, h->gid, h->gid) < 0)
-			fail("setresgid %u", h->gid);
+			hako_fail("setresgid %u", h->gid);
 		if (setresuid(h->uid, h->uid, h->uid) < 0)
-			fail("setresuid %u", h->uid);
+			hako_fail("setresuid %u", h->uid);
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-			fail("clear keepcaps");
+			hako_fail("clear keepcaps");
 	}
 	if (h->flags & HAKO_PLAN_CAPS) {
 		struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
@@ -339,17 +422,17 @@ static void apply_process(const struct hako_plan *p)
 			d[i].inheritable = (uint32_t)(h->inheritable >> (32 * i));
 		}
 		if (syscall(SYS_capset, &hdr, d) < 0)
-			fail("apply capabilities");
+			hako_fail("apply capabilities");
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-			fail("reset ambient capabilities");
+			hako_fail("reset ambient capabilities");
 		// Only what is both permitted and inheritable can be raised.
 		uint64_t amb = h->ambient & h->permitted & h->inheritable;
 		for (uint32_t c = 0; c <= h->last_cap; c++)
 			if ((amb >> c & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-				fail("raise ambient capability %u", c);
+				hako_fail("raise ambient capability %u", c);
 	}
 	if (p->cwd[0] && chdir(p->cwd) < 0)
-		fail("chdir %s", p->cwd);
+		hako_fail("chdir %s", p->cwd);
 	if (h->flags & HAKO_PLAN_UMASK)
 		umask(h->umask);
 }
@@ -386,7 +469,9 @@ static void run(struct hako_plan *p)
 {
 	const struct hako_plan_hdr *h = &p->h;
 	sync_fd = h->sync_fd;
-	if (h->kind == HAKO_PLAN_EXEC)
+	if (h->kind == HAKO_PLAN_INIT)
+		hako_setup(p);
+	if (h->kind != HAKO_PLAN_WAIT)
 		apply_process(p);
 	send_ready(h->master_fd);
 	if (h->kind == HAKO_PLAN_EXEC) {
@@ -402,33 +487,33 @@ static void run(struct hako_plan *p)
 		snprintf(fifo, sizeof(fifo), "/proc/self/fd/%d", h->fifo_fd);
 		int fd = open(fifo, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
-			fail("open exec fifo");
+			hako_fail("open exec fifo");
 		if (write(fd, "", 1) != 1)
-			fail("write exec fifo");
+			hako_fail("write exec fifo");
 		close(fd);
 	}
 	// Preserved descriptors down to 3, in order (each target is below
 	// its source; the sync socket and the fifo are done with).
 	for (int i = 0; i < h->npreserve; i++)
 		if (dup3(h->preserve_from + i, 3 + i, 0) < 0)
-			fail("dup3 preserved fd");
+			hako_fail("dup3 preserved fd");
 	if (h->affinity_len > 0) {
 		cpu_set_t *set = malloc(h->affinity_len);
 		if (!set)
-			fail("set CPU affinity");
+			hako_fail("set CPU affinity");
 		memcpy(set, p->affinity, h->affinity_len);
 		if (sched_setaffinity(0, h->affinity_len, set) < 0)
-			fail("set CPU affinity");
+			hako_fail("set CPU affinity");
 	}
 	cloexec_from(3 + h->npreserve);
 	if ((h->flags & HAKO_PLAN_NNP) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		fail("prctl no_new_privs");
+		hako_fail("prctl no_new_privs");
 	// From here on only execve itself runs under the filter.
 	if (h->bpf_len > 0 && !(h->flags & HAKO_PLAN_SECCOMP_EARLY))
 		load_filter(p);
 	execve(p->path, p->argv, p->envp);
 	execing = 1;
-	fail("exec %s", p->path);
+	hako_fail("exec %s", p->path);
 }
 
 extern void hako_nsenter_enter(void) __attribute__((weak));
@@ -466,7 +551,7 @@ __attribute__((constructor)) static void hako_execstage(void)
 	if (hako_parse_plan(b, n, &p, why, sizeof(why)) < 0) {
 		errno = EINVAL;
 		sync_fd = 3; // the Go init's sync socket, where a plan could not say
-		fail("read exec plan: %s", why);
+		hako_fail("read exec plan: %s", why);
 	}
 	run(&p);
 }

@@ -11,7 +11,9 @@
 // the pty master, if any), waits for "ok", opens the exec fifo, moves the
 // preserved descriptors down to 3, marks the rest close-on-exec, sets
 // no_new_privs and loads the seccomp program if the plan says so, and
-// calls execve(2). See execstage.c for the protocol.
+// calls execve(2). A plan of kind Init makes the stage the whole init:
+// it also sets up the root filesystem from a Setup (so the init never
+// starts Go). See execstage.c for the protocol.
 package execstage
 
 import (
@@ -65,6 +67,11 @@ const (
 	// joined its namespaces): the stage applies the process settings,
 	// says "ready", and runs the program.
 	Exec Kind = 1
+	// Init is the container's init without a Go runtime: nsenter's
+	// pre-init stage made its namespaces; the stage carries out the
+	// plan's Setup, applies the process settings as for Exec, then goes
+	// on as for Wait.
+	Init Kind = 2
 )
 
 // Plan is what the stage does, in its order.
@@ -104,19 +111,22 @@ type Plan struct {
 	// each, native order), loaded with SeccompFlags.
 	BPF          []byte
 	SeccompFlags uint32
-	// Path is the program, run with Args and Env.
+	// Path is the program, run with Args and Env (Init: found among
+	// Setup.Candidates).
 	Path      string
 	Args, Env []string
+	// Setup is the init's setup (Init only).
+	Setup *Setup
 }
 
-// The C side's limits and layout (execstage.h): a header of 120 bytes,
+// The C side's limits and layout (execstage.h): a header of 128 bytes,
 // native byte order, no padding.
 const (
 	maxBPF      = 4096
 	maxPlan     = 16 << 20
 	maxGroups   = 65536
 	maxAffinity = 8192
-	hdrLen      = 120
+	hdrLen      = 128
 
 	flagNNP          = 1
 	flagSeccompEarly = 2
@@ -128,8 +138,10 @@ const (
 // Encode lays the plan out for the C stage.
 func (p *Plan) Encode() ([]byte, error) {
 	switch {
-	case p.Path == "" || len(p.Args) == 0:
+	case (p.Path == "") != (p.Kind == Init) || len(p.Args) == 0:
 		return nil, errors.New("exec plan: no program")
+	case (p.Setup != nil) != (p.Kind == Init):
+		return nil, errors.New("exec plan: a setup goes with kind Init only")
 	case len(p.BPF)%8 != 0 || len(p.BPF)/8 > maxBPF:
 		return nil, fmt.Errorf("exec plan: seccomp program of %d bytes", len(p.BPF))
 	case len(p.Groups) > maxGroups || len(p.Affinity) > maxAffinity || p.LastCap > 63 || p.Umask > 0o777:
@@ -152,11 +164,18 @@ func (p *Plan) Encode() ([]byte, error) {
 			flags |= f.bit
 		}
 	}
+	var setup []byte
+	if p.Setup != nil {
+		var err error
+		if setup, err = p.Setup.encode(); err != nil {
+			return nil, err
+		}
+	}
 	ne := binary.NativeEndian
-	out := make([]byte, 0, hdrLen+len(p.BPF)+4*len(p.Groups)+len(p.Affinity)+strs.Len())
+	out := make([]byte, 0, hdrLen+len(p.BPF)+4*len(p.Groups)+len(p.Affinity)+strs.Len()+len(setup))
 	out = append(out, "HKEX"...)
 	for _, v := range []uint32{
-		2, uint32(p.Kind), uint32(int32(p.Sync)), uint32(int32(p.Fifo)), uint32(int32(p.Master)),
+		3, uint32(p.Kind), uint32(int32(p.Sync)), uint32(int32(p.Fifo)), uint32(int32(p.Master)),
 		uint32(int32(p.PreserveFrom)), uint32(int32(p.Preserve)), flags, p.SeccompFlags, uint32(len(p.BPF) / 8),
 		p.UID, p.GID, uint32(len(p.Groups)), p.Umask, p.LastCap,
 	} {
@@ -165,14 +184,14 @@ func (p *Plan) Encode() ([]byte, error) {
 	for _, v := range []uint64{p.Bounding, p.Effective, p.Permitted, p.Inheritable, p.Ambient} {
 		out = ne.AppendUint64(out, v)
 	}
-	for _, v := range []uint32{uint32(len(p.Affinity)), uint32(len(p.Args)), uint32(len(p.Env)), uint32(strs.Len())} {
+	for _, v := range []uint32{uint32(len(p.Affinity)), uint32(len(p.Args)), uint32(len(p.Env)), uint32(strs.Len()), uint32(len(setup)), 0} {
 		out = ne.AppendUint32(out, v)
 	}
 	out = append(out, p.BPF...)
 	for _, g := range p.Groups {
 		out = ne.AppendUint32(out, g)
 	}
-	out = append(append(out, p.Affinity...), strs.Bytes()...)
+	out = append(append(append(out, p.Affinity...), strs.Bytes()...), setup...)
 	if len(out) > maxPlan {
 		return nil, fmt.Errorf("exec plan: %d bytes, more than %d", len(out), maxPlan)
 	}

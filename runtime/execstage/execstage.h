@@ -14,6 +14,7 @@
 // kinds
 #define HAKO_PLAN_WAIT 0 // the container's init: "ready", "ok", the exec fifo
 #define HAKO_PLAN_EXEC 1 // an exec: the process settings, "ready", execve
+#define HAKO_PLAN_INIT 2 // an init without Go: the setup, the process settings, then as WAIT
 
 // flags
 #define HAKO_PLAN_NNP 1           // set no_new_privs
@@ -23,9 +24,10 @@
 #define HAKO_PLAN_UMASK 16        // set umask
 #define HAKO_PLAN_ALL_FLAGS 31
 
-// The plan's fixed header (120 bytes, no padding); then the BPF program
-// (8-byte instructions), the groups (32-bit), the CPU affinity mask, and
-// the strings, each NUL-terminated: path, cwd, keyring, argv, envp.
+// The plan's fixed header (128 bytes, no padding); then the BPF program
+// (8-byte instructions), the groups (32-bit), the CPU affinity mask, the
+// strings, each NUL-terminated: path, cwd, keyring, argv, envp; and the
+// setup section (INIT only).
 struct hako_plan_hdr {
 	char magic[4]; // "HKEX"
 	uint32_t version, kind;
@@ -33,7 +35,56 @@ struct hako_plan_hdr {
 	uint32_t flags, seccomp_flags, bpf_len;
 	uint32_t uid, gid, ngroups, umask, last_cap;
 	uint64_t bounding, effective, permitted, inheritable, ambient;
-	uint32_t affinity_len, argc, envc, strings_len;
+	uint32_t affinity_len, argc, envc, strings_len, setup_len, pad;
+};
+
+// setup flags
+#define HAKO_SETUP_HOME 1 // add HOME from /etc/passwd
+
+// The setup section: this header (20 bytes), nmounts steps of struct
+// hako_mount (72 bytes each), then its strings: hostname, domainname;
+// per step source, target, type, data, link; per sysctl path and value;
+// the program's candidate paths.
+struct hako_setup_hdr {
+	uint32_t nmounts, nsysctls, ncands, flags, strings_len;
+};
+
+// mount step kinds (execstage.MountKind)
+enum {
+	HAKO_M_ROOT_PROPAGATION,
+	HAKO_M_BIND_ROOTFS,
+	HAKO_M_MOUNT,
+	HAKO_M_BIND,
+	HAKO_M_REMOUNT,
+	HAKO_M_SETATTR,
+	HAKO_M_PROPAGATE,
+	HAKO_M_MKNOD,
+	HAKO_M_BIND_DEVICE,
+	HAKO_M_SYMLINK,
+	HAKO_M_PIVOT_ROOT,
+	HAKO_M_HOST_SETTINGS,
+	HAKO_M_READONLY_PATH,
+	HAKO_M_MASK_PATH,
+	HAKO_M_KINDS
+};
+
+struct hako_mount {
+	uint32_t kind, pad0;
+	uint64_t flags, clear, attr_set, attr_clr;
+	uint32_t dev_mode, dev_major, dev_minor, pad1;
+	int64_t uid, gid;
+	// from the strings, set by the parser
+	const char *source, *target, *type, *data, *link;
+};
+
+#define HAKO_MOUNT_WIRE 72 // the wire size: the fields up to the strings
+
+struct hako_setup {
+	struct hako_setup_hdr h;
+	struct hako_mount *mounts;
+	const char *hostname, *domainname;
+	const char **sysctls; // path, value, path, value, ...
+	const char **cands;
 };
 
 struct hako_plan {
@@ -41,11 +92,24 @@ struct hako_plan {
 	const uint8_t *bpf, *groups, *affinity;
 	const char *path, *cwd, *keyring;
 	char **argv, **envp;
+	struct hako_setup setup;
 };
+
+// hako_setup runs p's setup (execstage_setup.c): the mounts up to the
+// root switch, the host settings, the rest; then it finds the program
+// (p->path) and HOME (appended to p->envp). It calls fail() on error.
+void hako_setup(struct hako_plan *p);
+
+// hako_fail reports a failure (errno's cause appended) to the parent or
+// stderr and exits.
+__attribute__((format(printf, 1, 2), noreturn)) void hako_fail(const char *fmt, ...);
 
 // hako_parse_plan checks b (n bytes) and points p into it; argv and envp
 // are allocated. Returns 0, or -1 with a reason in err.
 int hako_parse_plan(uint8_t *b, size_t n, struct hako_plan *p, char *err, size_t errlen);
+
+// hako_free_plan frees what hako_parse_plan allocated.
+void hako_free_plan(struct hako_plan *p);
 
 // hako_restore_nofile puts back the RLIMIT_NOFILE the process started
 // with, before the Go runtime raised it.

@@ -21,8 +21,29 @@ func valid() *Plan {
 	}
 }
 
+func validInit() *Plan {
+	p := valid()
+	p.Kind, p.Path, p.Setup = Init, "", &Setup{
+		Steps: []Step{
+			{Kind: RootPropagation, Flags: 1 << 19},
+			{Kind: BindRootfs, Source: "/b/rootfs", Flags: 4096 | 16384},
+			{Kind: Mount, Source: "proc", Target: "/proc", Type: "proc", Flags: 14},
+			{Kind: Mknod, Target: "/dev/null", DevMode: 0o20666, DevMajor: 1, DevMinor: 3, UID: -1, GID: 5},
+			{Kind: Symlink, Target: "/dev/fd", Link: "/proc/self/fd"},
+			{Kind: SetAttr, Target: "/sys", AttrSet: 1, AttrClr: 2},
+			{Kind: Remount, Target: "/", Flags: 1, Clear: 2},
+			{Kind: PivotRoot, Source: "/b/rootfs"},
+			{Kind: HostSettings},
+			{Kind: MaskPath, Target: "/proc/kcore"},
+		},
+		Hostname: "h", Sysctls: [][2]string{{"/proc/sys/kernel/msgmax", "8192"}},
+		Candidates: []string{"/bin/sh", "sh"}, Home: true,
+	}
+	return p
+}
+
 func TestEncodeParseRoundTrip(t *testing.T) {
-	for _, p := range []*Plan{valid(), {Kind: Wait, Sync: 3, Fifo: 4, Master: 7, Path: "/x", Args: []string{"x"}}} {
+	for _, p := range []*Plan{valid(), {Kind: Wait, Sync: 3, Fifo: 4, Master: 7, Path: "/x", Args: []string{"x"}}, validInit()} {
 		b, err := p.Encode()
 		if err != nil {
 			t.Fatal(err)
@@ -31,7 +52,7 @@ func TestEncodeParseRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("C parser refused Encode's plan: %v", err)
 		}
-		want := parsed{p.Path, p.Cwd, p.Keyring, p.Args, p.Env, p.Groups, p.Affinity}
+		want := parsed{p.Path, p.Cwd, p.Keyring, p.Args, p.Env, p.Groups, p.Affinity, p.Setup}
 		if want.env == nil {
 			want.env = []string{}
 		}
@@ -51,6 +72,7 @@ func TestEncodeRefuses(t *testing.T) {
 		"long program": func(p *Plan) { p.BPF = make([]byte, 8*(maxBPF+1)) },
 		"last cap":     func(p *Plan) { p.LastCap = 64 },
 		"umask":        func(p *Plan) { p.Umask = 0o1000 },
+		"setup, exec":  func(p *Plan) { p.Setup = validInit().Setup },
 	} {
 		p := valid()
 		mod(p)
@@ -78,7 +100,8 @@ func TestParseRefuses(t *testing.T) {
 		{"empty", "short header", func(b []byte) []byte { return nil }},
 		{"magic", "bad magic", func(b []byte) []byte { b[0] = 'X'; return b }},
 		{"version", "unknown version", set(4, 1)},
-		{"kind", "unknown kind", set(8, 2)},
+		{"kind", "unknown kind", set(8, 3)},
+		{"kind init without setup", "setup with the wrong kind", set(8, 2)},
 		{"sync fd", "bad descriptor", set(12, 0xffffffff)},
 		{"master fd", "bad descriptor", set(20, 0xfffffffe)},
 		{"preserve count", "bad descriptor", set(28, 0xffffffff)},
@@ -105,9 +128,64 @@ func TestParseRefuses(t *testing.T) {
 	}
 }
 
+func TestEncodeRefusesSetup(t *testing.T) {
+	for name, mod := range map[string]func(*Plan){
+		"path given":    func(p *Plan) { p.Path = "/bin/sh" },
+		"no setup":      func(p *Plan) { p.Setup = nil },
+		"no candidates": func(p *Plan) { p.Setup.Candidates = nil },
+		"unknown step":  func(p *Plan) { p.Setup.Steps[0].Kind = stepKinds },
+		"NUL in target": func(p *Plan) { p.Setup.Steps[2].Target = "/pr\x00oc" },
+	} {
+		p := validInit()
+		mod(p)
+		if _, err := p.Encode(); err == nil {
+			t.Errorf("%s: Encode took it", name)
+		}
+	}
+}
+
+// TestParseRefusesSetup: the setup section, too, is taken whole and
+// consistent only.
+func TestParseRefusesSetup(t *testing.T) {
+	good, err := validInit().Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := len(good) - int(binary.NativeEndian.Uint32(good[120:]))
+	set := func(off int, v uint32) func([]byte) []byte {
+		return func(b []byte) []byte { binary.NativeEndian.PutUint32(b[setup+off:], v); return b }
+	}
+	for _, tc := range []struct {
+		name, want string
+		mod        func([]byte) []byte
+	}{
+		{"step count", "setup length mismatch", set(0, 9)},
+		{"too many steps", "bad setup counts", set(0, 1<<17)},
+		{"no candidates", "bad setup counts", set(8, 0)},
+		{"flags", "bad setup counts", set(12, 2)},
+		{"strings length", "setup length mismatch", set(16, 3)},
+		{"sysctl count", "setup string count mismatch", set(4, 2)},
+		{"step kind", "unknown mount step", set(setupHdrLen, uint32(stepKinds))},
+		{"unterminated", "unterminated setup string", func(b []byte) []byte { b[len(b)-1] = 'x'; return b }},
+		{"setup length", "length mismatch", func(b []byte) []byte {
+			binary.NativeEndian.PutUint32(b[120:], uint32(len(b)+1))
+			return b
+		}},
+	} {
+		b := tc.mod(append([]byte(nil), good...))
+		_, err := parse(b)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	good, _ := valid().Encode()
 	f.Add(good)
+	if init, err := validInit().Encode(); err == nil {
+		f.Add(init)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		parse(b) // must not crash or read past b (run under -asan)
 	})

@@ -1,0 +1,157 @@
+package integration
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestInitWithoutGo: a container whose config allows it is set up by the
+// C exec stage alone (kind Init: no Go runtime ever starts in the
+// container), and comes out as a Go init sets it up. Each config runs
+// twice, as given and with a scheduler setting that changes nothing
+// (SCHED_OTHER) but needs the Go init; the probe's reports (mounts,
+// devices, ids, capabilities, seccomp, umask, cwd, environment, host
+// settings) must match, and strace must show which init started Go.
+// Where the stage fails (a mount through a link in the image, a program
+// that is not there) the Go init redoes the setup: the container runs
+// the same, and the error is the Go init's.
+func TestInitWithoutGo(t *testing.T) {
+	if out, err := exec.Command("../hack/setup.sh", "strace").CombinedOutput(); err != nil {
+		t.Fatalf("install strace: %v\n%s", err, out)
+	}
+	e := newEnv(t)
+	probe := "testinit ids; testinit caps; testinit seccomp; testinit cwd; testinit env | sort; testinit rlimits; " +
+		"testinit fds; testinit keyring; testinit hostname; cat /proc/sys/kernel/domainname /proc/sys/kernel/msgmax; " +
+		"grep -E '^(Umask|Cpus_allowed_list|NoNewPrivs)' /proc/self/status; " +
+		"cut -d' ' -f4- /proc/self/mountinfo; stat -c '%N %F %a %u:%g %t:%T' /dev/* /mnt/* 2>&1; mkdir /tmp/x 2>&1; true"
+	host := hostDir(t)
+	hostFile := filepath.Join(host, "file")
+	if err := os.WriteFile(hostFile, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	umask := uint32(0o027)
+	userns := func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Spec)
+		// image prepares the rootfs; fallback: the stage hands over to
+		// the Go init (which then starts Go in both runs).
+		image    func(rootfs string)
+		fallback bool
+		wantOut  string
+	}{
+		{name: "plain", wantOut: "uid=0"},
+		{name: "user_caps_umask_cwd", edit: func(s *specs.Spec) {
+			p := s.Process
+			p.User = specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{5, 7}, Umask: &umask}
+			p.Cwd, p.NoNewPrivileges = "/tmp", true
+			p.Env = []string{"PATH=/bin:/usr/bin", "A=b"} // no HOME: looked up
+			p.Capabilities = &specs.LinuxCapabilities{
+				Bounding: []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"}, Effective: []string{"CAP_KILL"},
+				Permitted: []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"}, Inheritable: []string{"CAP_NET_BIND_SERVICE"},
+				Ambient: []string{"CAP_NET_BIND_SERVICE"},
+			}
+			p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 512, Soft: 256}}
+			p.ExecCPUAffinity = &specs.CPUAffinity{Final: "0"}
+		}, wantOut: "uid=1000"},
+		{name: "mounts_devices_paths", edit: func(s *specs.Spec) {
+			s.Root.Readonly = true
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Destination: "/mnt/ro", Type: "bind", Source: host, Options: []string{"rbind", "ro", "nosuid"}},
+				specs.Mount{Destination: "/mnt/file", Type: "bind", Source: hostFile, Options: []string{"bind"}},
+				specs.Mount{Destination: "/mnt/t", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m", "noexec"}},
+				specs.Mount{Destination: "/etc/img", Type: "tmpfs", Source: "tmpfs", Options: []string{"rprivate"}})
+			s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/my/zero", Type: "c", Major: 1, Minor: 5,
+				FileMode: fileMode(0o640), UID: u32(7), GID: u32(8)})
+			s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, "/etc/hostname", "/mnt/ro", "/nothere")
+			s.Linux.ReadonlyPaths = append(s.Linux.ReadonlyPaths, "/tmp", "/nothere")
+			s.Linux.RootfsPropagation = "rslave" // "private" and "shared" need the Go init
+		}, image: func(rootfs string) { os.MkdirAll(filepath.Join(rootfs, "etc/img"), 0o750) }, wantOut: "/mnt/t"},
+		{name: "hostname_sysctls_seccomp", edit: func(s *specs.Spec) {
+			s.Hostname, s.Domainname = "box", "example.org"
+			s.Linux.Sysctl = map[string]string{"kernel.msgmax": "4096", "net.ipv4.ip_forward": "1"}
+			s.Process.NoNewPrivileges = false // the filter is loaded early
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdirat", "mkdir"}, Action: specs.ActErrno}}}
+		}, wantOut: "example.org"},
+		{name: "user_namespace", edit: userns, wantOut: "uid=0"},
+		{name: "mount_through_a_link", edit: func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/lnk/sub", Type: "tmpfs", Source: "tmpfs"})
+		}, image: func(rootfs string) { os.Symlink("/opt/x", filepath.Join(rootfs, "lnk")) }, fallback: true, wantOut: "/opt/x/sub"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var outs [2]string
+			for i, goInit := range []bool{false, true} {
+				bundle := e.bundle([]string{"sh", "-c", probe}, func(s *specs.Spec) {
+					if tc.edit != nil {
+						tc.edit(s)
+					}
+					if goInit {
+						s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
+					}
+				})
+				if tc.image != nil {
+					tc.image(filepath.Join(bundle, "rootfs"))
+				}
+				for d := bundle; d != os.TempDir(); d = filepath.Dir(d) {
+					os.Chmod(d, 0o755) // for the user namespace's root
+				}
+				id := e.id(tc.name)
+				trace := filepath.Join(t.TempDir(), "trace")
+				cmd := exec.Command("strace", "-f", "-qq", "-o", trace, "-e", "trace=execve,sigaltstack",
+					hakoBin, "--debug", "--root", e.root, "run", "--bundle", bundle, id)
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("run (Go init %v): %v\n%s", goInit, err, stderr.String())
+				}
+				outs[i] = strings.ReplaceAll(strings.ReplaceAll(stdout.String(), id, "ID"), bundle, "BUNDLE")
+				outs[i] = regexp.MustCompile(`pipe:\[\d+\]`).ReplaceAllString(outs[i], "pipe")
+				if redone := strings.Contains(stderr.String(), "redoing its setup with the Go init"); redone != (tc.fallback && !goInit) {
+					t.Errorf("setup redone by the Go init: %v, want %v\n%s", redone, tc.fallback && !goInit, stderr.String())
+				}
+				if started := goStartedBefore(t, trace, `"/bin/sh"`); started != (goInit || tc.fallback) {
+					t.Errorf("Go runtime started in the init: %v, want %v\n%s", started, goInit || tc.fallback, stderr.String())
+				}
+			}
+			if outs[0] != outs[1] {
+				t.Errorf("init without Go and Go init differ:\n--- without\n%s--- Go\n%s", outs[0], outs[1])
+			}
+			if !strings.Contains(outs[0], tc.wantOut) {
+				t.Errorf("output lacks %q:\n%s", tc.wantOut, outs[0])
+			}
+		})
+	}
+	t.Run("errors", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"nosuch"}, `exec: "nosuch": executable file not found in $PATH`},
+			{[]string{"/nosuch"}, `exec: "/nosuch": stat /nosuch: no such file or directory`},
+			{[]string{"/etc"}, `exec: "/etc": is a directory`},
+		} {
+			before := e.snapshot()
+			r := e.hako("run", "--bundle", e.bundle(tc.args, nil), e.id("err"))
+			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("run %v: %+v, want %q", tc.args, r, tc.want)
+			}
+			e.sameAs(before)
+		}
+	})
+}
+
+func fileMode(m os.FileMode) *os.FileMode { return &m }
+
+func u32(v uint32) *uint32 { return &v }

@@ -1,0 +1,196 @@
+package container
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"hako.dev/rootfs"
+	"hako.dev/runtime/execstage"
+)
+
+// A container's init runs no Go at all when its config allows: the C
+// exec stage (kind Init), right after nsenter's pre-init made the
+// namespaces, carries out the mount plan computed here (rootfs.Plan, as
+// the Go init would), sets the host settings, finds the program and
+// HOME, applies the process settings as for an exec, and waits for
+// start. That saves a Go runtime's start, the config's JSON and a
+// re-execution per create. Should it fail, Create redoes the setup with
+// the Go init in a new init process, whose error (with the Go init's
+// texts, which clients match) is the one reported.
+
+// initFilter is what initPlan needs of the config's compiled seccomp
+// filter.
+type initFilter struct {
+	bpf    []byte
+	flags  uint32
+	notify bool
+	// stageOK: it lets every syscall of the stage through (a filter
+	// loaded before the credentials change filters them).
+	stageOK bool
+}
+
+// initPlan returns the C stage's plan for the container's init, or nil
+// when the config needs the Go init: hooks in the container's
+// namespaces, a terminal, --no-pivot, a mount namespace joined or
+// shared, idmapped mounts, tmpcopyup, shared rootfs propagation, a
+// sysfs that may need the host's bind (a joined network namespace), LSM
+// labels, a seccomp listener, personality, scheduler, I/O priority,
+// memory policy, or a capability this host lacks (the Go init names it).
+func initPlan(spec *specs.Spec, rc rootfs.Config, o CreateOpts, id string, f *initFilter) (*execstage.Plan, error) {
+	p, l := spec.Process, spec.Linux
+	if !execstage.Linked || p.Terminal || o.NoPivot || !newNS(spec, specs.MountNamespace) ||
+		l.Personality != nil || p.Scheduler != nil || p.IOPriority != nil || l.MemoryPolicy != nil ||
+		p.ApparmorProfile != "" || p.SelinuxLabel != "" || len(p.Args) == 0 {
+		return nil, nil
+	}
+	if h := spec.Hooks; h != nil && len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer)+len(h.StartContainer) > 0 {
+		return nil, nil
+	}
+	if f != nil && (f.notify || !p.NoNewPrivileges && !f.stageOK) {
+		return nil, nil
+	}
+	ops, err := rootfs.Plan(rc)
+	if err != nil {
+		return nil, nil // the Go init reports it
+	}
+	setup := &execstage.Setup{Hostname: spec.Hostname, Domainname: spec.Domainname, Candidates: candidates(p)}
+	if len(setup.Candidates) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(l.Sysctl))
+	for k := range l.Sysctl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the Go init's order
+	for _, k := range keys {
+		setup.Sysctls = append(setup.Sysctls, [2]string{"/proc/sys/" + strings.ReplaceAll(k, ".", "/"), l.Sysctl[k]})
+	}
+	// The host settings go right after the root switch (and the root's
+	// propagation, if the config sets one): what the Go init does between
+	// rootfs.Prepare and rootfs.Finish.
+	at := -1
+	for i, op := range ops {
+		if op.Kind == rootfs.OpPivotRoot {
+			at = i
+			if i+1 < len(ops) && ops[i+1].Kind == rootfs.OpRootPropagation {
+				at = i + 1
+			}
+		}
+	}
+	if at < 0 {
+		return nil, nil
+	}
+	for i, op := range ops {
+		m, ok := mountStep(op, newNS(spec, specs.NetworkNamespace))
+		if !ok {
+			return nil, nil
+		}
+		setup.Steps = append(setup.Steps, m)
+		if i == at {
+			setup.Steps = append(setup.Steps, execstage.Step{Kind: execstage.HostSettings})
+		}
+	}
+	plan, err := processPlan(p)
+	if plan == nil || err != nil {
+		return nil, err
+	}
+	plan.Kind, plan.Sync, plan.Fifo, plan.Master = execstage.Init, initSockFd, initFifoFd, -1
+	plan.PreserveFrom, plan.Preserve = initFifoFd+1, o.PreserveFDs
+	plan.Env, plan.Setup = p.Env, setup
+	if !o.NoNewKeyring {
+		plan.Keyring = "_ses." + id
+	}
+	setup.Home = true
+	for _, e := range p.Env {
+		if strings.HasPrefix(e, "HOME=") {
+			setup.Home = false
+		}
+	}
+	if f != nil {
+		plan.BPF, plan.SeccompFlags, plan.SeccompEarly = f.bpf, f.flags, !p.NoNewPrivileges
+	}
+	return plan, nil
+}
+
+// mountStep is the stage's form of a rootfs plan step; false for one it
+// does not carry. netNew: the container has a network namespace of its
+// own making, where a new sysfs is never refused.
+func mountStep(op rootfs.Op, netNew bool) (execstage.Step, bool) {
+	m := execstage.Step{Source: op.Source, Target: op.Target, Type: op.Type, Data: op.Data, Link: op.Link,
+		Flags: uint64(op.Flags), Clear: uint64(op.Clear), AttrSet: op.AttrSet, AttrClr: op.AttrClr}
+	switch op.Kind {
+	case rootfs.OpRootPropagation:
+		m.Kind = execstage.RootPropagation
+	case rootfs.OpBindRootfs:
+		m.Kind = execstage.BindRootfs
+	case rootfs.OpMount:
+		if op.CopyUp || op.FallbackBind && !netNew {
+			return m, false
+		}
+		m.Kind = execstage.Mount
+	case rootfs.OpBind:
+		if op.IDMap != nil {
+			return m, false
+		}
+		m.Kind = execstage.Bind
+	case rootfs.OpRemount:
+		m.Kind = execstage.Remount
+	case rootfs.OpSetAttr:
+		m.Kind = execstage.SetAttr
+	case rootfs.OpPropagate:
+		m.Kind = execstage.Propagate
+	case rootfs.OpMknod, rootfs.OpBindDevice:
+		d := op.Device
+		m.Kind, m.Target, m.UID, m.GID = execstage.BindDevice, d.Path, -1, -1
+		if op.Kind == rootfs.OpBindDevice {
+			return m, true
+		}
+		typ := map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": unix.S_IFBLK, "p": unix.S_IFIFO}[d.Type]
+		if typ == 0 {
+			return m, false // the Go init names it
+		}
+		perm := uint32(0o666)
+		if d.FileMode != nil {
+			perm = uint32(d.FileMode.Perm())
+		}
+		m.Kind, m.DevMode, m.DevMajor, m.DevMinor = execstage.Mknod, typ|perm, uint32(d.Major), uint32(d.Minor)
+		if d.UID != nil {
+			m.UID = int64(*d.UID)
+		}
+		if d.GID != nil {
+			m.GID = int64(*d.GID)
+		}
+	case rootfs.OpSymlink:
+		m.Kind = execstage.Symlink
+	case rootfs.OpPivotRoot:
+		m.Kind = execstage.PivotRoot
+	case rootfs.OpReadonlyPath:
+		m.Kind = execstage.ReadonlyPath
+	case rootfs.OpMaskPath:
+		m.Kind = execstage.MaskPath
+	default: // parent-private, hooks, move-root, chroot
+		return m, false
+	}
+	return m, true
+}
+
+// candidates are the paths exec.LookPath tries for p's program, in its
+// order, with p's PATH.
+func candidates(p *specs.Process) []string {
+	file := p.Args[0]
+	if strings.Contains(file, "/") {
+		return []string{file}
+	}
+	var out []string
+	for _, dir := range filepath.SplitList(pathOf(p.Env)) {
+		if dir == "" {
+			dir = "."
+		}
+		out = append(out, filepath.Join(dir, file))
+	}
+	return out
+}

@@ -1,0 +1,526 @@
+//go:build cgo
+
+// The container init's setup without a Go runtime (plans of kind INIT):
+// the root filesystem's steps as rootfs.Plan lays them out (and the Go
+// init's rootfs runner carries them out), the hostname, domainname and
+// sysctls, HOME and the program's lookup. Every target is resolved
+// inside the root with openat2(2) RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+// what is missing is made one component at a time from the root's
+// descriptor, with O_NOFOLLOW. Every mount goes onto /proc/self/fd/N of
+// a target so resolved, never onto a path the kernel would walk again.
+//
+// What this does not handle fails, before "ready": a link on the way to
+// a missing target, a refused sysfs, a program not found. The parent
+// then redoes the whole setup with the Go init in a fresh init process
+// (this one's mount namespace dies with it), and reports that one's
+// error if it fails too: the error texts are the Go init's.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "execstage.h"
+
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+#define fail hako_fail
+
+// root is the directory targets are resolved in: the rootfs before the
+// root switch, "/" after it.
+static int root = -1;
+
+static int openat2_retry(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	struct open_how how = {.flags = flags | O_CLOEXEC, .resolve = resolve};
+	// With RESOLVE_IN_ROOT the kernel gives up on a lookup through ".."
+	// when any rename or mount happened meanwhile: EAGAIN, try again.
+	for (int i = 0;; i++) {
+		int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN || i == 100)
+			return fd;
+	}
+}
+
+// rel is path relative to the root ("." for the root itself).
+static const char *rel(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+static int open_in(const char *path, int flags)
+{
+	return openat2_retry(root, rel(path), (uint64_t)flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+static int must_open_in(const char *path, int flags)
+{
+	int fd = open_in(path, flags);
+	if (fd < 0)
+		fail("open %s in the container's root", path);
+	return fd;
+}
+
+// fd_path is how mount(2) reaches what fd refers to (two at a time).
+static const char *fd_path(int fd)
+{
+	static char buf[2][32];
+	static int i;
+	i ^= 1;
+	snprintf(buf[i], sizeof(buf[i]), "/proc/self/fd/%d", fd);
+	return buf[i];
+}
+
+// split puts path's parent (a clean absolute path) into dir and returns
+// its last name.
+static const char *split(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash[1] == 0 || (size_t)(slash - path) >= len) {
+		errno = EINVAL;
+		fail("split %s", path);
+	}
+	size_t n = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(dir, path, n);
+	dir[n] = 0;
+	return slash + 1;
+}
+
+// mkdir_in makes path and its missing parents inside the root and
+// returns it opened O_PATH. Each step is one name, opened O_NOFOLLOW
+// from the directory already reached; a link on the way fails (the Go
+// init walks links inside the root).
+static int mkdir_in(const char *path)
+{
+	int fd = open_in(path, O_PATH | O_DIRECTORY);
+	if (fd >= 0)
+		return fd;
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		fail("mkdir %s", path);
+	}
+	int cur = fcntl(root, F_DUPFD_CLOEXEC, 0);
+	if (cur < 0)
+		fail("dup the root's descriptor");
+	char *save = NULL;
+	for (char *name = strtok_r(buf, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			errno = EINVAL;
+			fail("mkdir %s: not a clean path", path);
+		}
+		int next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT) {
+			if (mkdirat(cur, name, 0755) < 0 && errno != EEXIST)
+				fail("mkdir %s in the container's root", path);
+			next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
+		struct stat st;
+		if (next < 0 || fstat(next, &st) < 0)
+			fail("mkdir %s in the container's root", path);
+		if (!S_ISDIR(st.st_mode)) {
+			errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+			fail("mkdir %s in the container's root: %s is not a directory", path, name);
+		}
+		close(cur);
+		cur = next;
+	}
+	return cur;
+}
+
+// create_file_in makes path (and its parents) as an empty file of mode
+// unless something is there, and returns it opened O_PATH.
+static int create_file_in(const char *path, mode_t mode)
+{
+	int fd = open_in(path, O_PATH);
+	if (fd >= 0)
+		return fd;
+	char dir[PATH_MAX];
+	const char *name = split(path, dir, sizeof(dir));
+	int d = mkdir_in(dir);
+	// O_EXCL|O_NOFOLLOW: nothing that stands there is written through.
+	int f = openat(d, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode);
+	if (f < 0)
+		fail("create %s in the container's root", path);
+	close(f);
+	close(d);
+	return must_open_in(path, O_PATH);
+}
+
+#define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+
+// current_flags are the flags of the mount fd is on that a remount must
+// repeat to keep them (statfs(2) reports them as ST_* bits).
+static uint64_t current_flags(int fd, const char *path)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		fail("statfs %s", path);
+	static const struct {
+		unsigned long st;
+		uint64_t ms;
+	} m[] = {{ST_RDONLY, MS_RDONLY},   {ST_NOSUID, MS_NOSUID},		{ST_NODEV, MS_NODEV},
+		 {ST_NOEXEC, MS_NOEXEC},   {ST_NOATIME, MS_NOATIME},		{ST_NODIRATIME, MS_NODIRATIME},
+		 {ST_RELATIME, MS_RELATIME}};
+	uint64_t ms = 0;
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (sf.f_flags & m[i].st)
+			ms |= m[i].ms;
+	// Neither noatime nor relatime: strictatime, which a remount without
+	// it would turn into the default relatime.
+	if (!(sf.f_flags & (ST_NOATIME | ST_RELATIME)))
+		ms |= MS_STRICTATIME;
+	return ms;
+}
+
+// remount changes the flags of the mount at path, keeping those of its
+// own the config does not clear: inside a user namespace the kernel
+// refuses to drop flags locked by the parent, so a clear that is refused
+// is dropped (as the Go init does, and runc).
+static void remount(const char *path, uint64_t flags, uint64_t clear)
+{
+	int t = must_open_in(path, O_PATH);
+	uint64_t keep = current_flags(t, path);
+	if (flags & ATIME_FLAGS)
+		keep &= ~(uint64_t)ATIME_FLAGS;
+	if (mount("", fd_path(t), "", flags | (keep & ~clear) | MS_REMOUNT, "") < 0 &&
+	    (errno != EPERM || !(keep & clear) || mount("", fd_path(t), "", flags | keep | MS_REMOUNT, "") < 0))
+		fail("remount %s", path);
+	close(t);
+}
+
+static void do_mount(const struct hako_mount *m)
+{
+	if (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0) {
+		// Never through a link of the image's (CVE-2019-19921).
+		int fd = openat2_retry(root, rel(m->target), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		if (fd < 0 && errno == ELOOP)
+			fail("mount %s on %s: the destination is a symlink in the rootfs", m->type, m->target);
+		if (fd >= 0)
+			close(fd);
+	}
+	int existed = 0;
+	if (strcmp(m->type, "tmpfs") == 0) {
+		int fd = open_in(m->target, O_PATH | O_DIRECTORY);
+		if ((existed = fd >= 0))
+			close(fd);
+	}
+	int t = mkdir_in(m->target);
+	char data[4096];
+	const char *d = m->data;
+	if (existed) {
+		// Over an image's directory a tmpfs takes its mode (a
+		// world-writable /etc would be an escalation); a mode= of the
+		// config's, later, wins.
+		struct stat st;
+		if (fstat(t, &st) < 0)
+			fail("stat %s", m->target);
+		if (snprintf(data, sizeof(data), "mode=%04o%s%s", st.st_mode & 07777, *m->data ? "," : "", m->data) >=
+		    (int)sizeof(data)) {
+			errno = E2BIG;
+			fail("mount %s on %s", m->type, m->target);
+		}
+		d = data;
+	}
+	if (mount(m->source, fd_path(t), m->type, m->flags, d) < 0)
+		fail("mount %s on %s (type %s)", m->source, m->target, m->type);
+	close(t);
+}
+
+static void do_bind(const struct hako_mount *m)
+{
+	struct stat st;
+	if (stat(m->source, &st) < 0)
+		fail("stat %s", m->source);
+	int t = S_ISDIR(st.st_mode) ? mkdir_in(m->target) : create_file_in(m->target, 0644);
+	if (mount(m->source, fd_path(t), "", m->flags, "") < 0)
+		fail("bind %s on %s", m->source, m->target);
+	close(t);
+}
+
+static void do_mknod(const struct hako_mount *m)
+{
+	char dir[PATH_MAX];
+	const char *name = split(m->target, dir, sizeof(dir));
+	int d = mkdir_in(dir);
+	mode_t old = umask(0); // the node gets exactly the config's mode
+	// A node the image left is replaced; unlinkat never follows links.
+	if (unlinkat(d, name, 0) < 0 && errno != ENOENT)
+		fail("unlink %s", m->target);
+	if (mknodat(d, name, m->dev_mode, makedev(m->dev_major, m->dev_minor)) < 0)
+		fail("mknod %s", m->target);
+	if ((m->uid != -1 || m->gid != -1) &&
+	    fchownat(d, name, (uid_t)m->uid, (gid_t)m->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		fail("chown %s", m->target);
+	umask(old);
+	close(d);
+}
+
+static void do_symlink(const struct hako_mount *m)
+{
+	char dir[PATH_MAX];
+	const char *name = split(m->target, dir, sizeof(dir));
+	int d = mkdir_in(dir);
+	if (symlinkat(m->link, d, name) < 0 && errno != EEXIST)
+		fail("symlink %s", m->target);
+	close(d);
+}
+
+// pivot makes source the root with pivot_root(2) and detaches the old
+// one, made a slave first so that the detach does not reach the host.
+static void pivot(const char *source)
+{
+	int old = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (old < 0)
+		fail("open /");
+	if (chdir(source) < 0)
+		fail("chdir %s", source);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		fail("pivot_root %s", source);
+	if (fchdir(old) < 0)
+		fail("fchdir old root");
+	if (mount("", ".", "", MS_SLAVE | MS_REC, "") < 0)
+		fail("propagate old root");
+	if (umount2(".", MNT_DETACH) < 0)
+		fail("umount old root");
+	if (chdir("/") < 0)
+		fail("chdir /");
+	close(old);
+	close(root);
+	if ((root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		fail("open /");
+}
+
+static void host_settings(const struct hako_setup *su, int more)
+{
+	if (su->hostname[0] && sethostname(su->hostname, strlen(su->hostname)) < 0)
+		fail("set hostname %s", su->hostname);
+	if (su->domainname[0] && setdomainname(su->domainname, strlen(su->domainname)) < 0)
+		fail("set domainname %s", su->domainname);
+	for (uint32_t i = 0; i < su->h.nsysctls; i++) {
+		const char *path = su->sysctls[2 * i], *v = su->sysctls[2 * i + 1];
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0);
+		if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+			fail("set sysctl %s", path);
+		close(fd);
+	}
+	// The steps after this one go through /proc/self/fd: it must be a
+	// real procfs, not whatever the image put at /proc.
+	struct statfs sf;
+	struct stat st;
+	if (more && (lstat("/proc", &st) < 0 || !S_ISDIR(st.st_mode) || statfs("/proc", &sf) < 0 ||
+		     sf.f_type != PROC_SUPER_MAGIC)) {
+		errno = EINVAL;
+		fail("/proc in the container is not procfs");
+	}
+}
+
+static void readonly_path(const char *path)
+{
+	int t = open_in(path, O_PATH);
+	if (t < 0 && errno == ENOENT)
+		return; // as runc
+	if (t < 0)
+		fail("open %s", path);
+	if (mount(fd_path(t), fd_path(t), "", MS_BIND | MS_REC, "") < 0)
+		fail("bind %s on %s", path, path);
+	close(t);
+	remount(path, MS_BIND | MS_RDONLY, 0);
+}
+
+// mask_path hides path: a directory under an empty read-only tmpfs, a
+// file under the container's /dev/null, checked to be the null device
+// first (CVE-2025-31133).
+static void mask_path(const char *path)
+{
+	int t = open_in(path, O_PATH);
+	if (t < 0 && errno == ENOENT)
+		return;
+	struct stat st;
+	if (t < 0 || fstat(t, &st) < 0)
+		fail("open %s", path);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", fd_path(t), "tmpfs", MS_RDONLY, "") < 0)
+			fail("mount tmpfs on %s", path);
+		close(t);
+		return;
+	}
+	int null = must_open_in("/dev/null", O_PATH);
+	if (fstat(null, &st) < 0)
+		fail("stat /dev/null");
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		errno = EINVAL;
+		fail("mask %s: /dev/null is not the null device", path);
+	}
+	if (mount(fd_path(null), fd_path(t), "", MS_BIND, "") < 0)
+		fail("bind /dev/null on %s", path);
+	close(null);
+	close(t);
+}
+
+static void step(const struct hako_setup *su, uint32_t i)
+{
+	const struct hako_mount *m = &su->mounts[i];
+	if (root < 0 && m->kind != HAKO_M_ROOT_PROPAGATION && m->kind != HAKO_M_BIND_ROOTFS) {
+		errno = EINVAL;
+		fail("setup step %u: the rootfs is not bound yet", i);
+	}
+	int t;
+	switch (m->kind) {
+	case HAKO_M_ROOT_PROPAGATION:
+		if (mount("", "/", "", m->flags, "") < 0)
+			fail("propagate /");
+		break;
+	case HAKO_M_BIND_ROOTFS:
+		if (m->flags && mount(m->source, m->source, "", m->flags, "") < 0)
+			fail("bind %s on %s", m->source, m->source);
+		if ((root = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			fail("open %s", m->source);
+		break;
+	case HAKO_M_MOUNT:
+		do_mount(m);
+		break;
+	case HAKO_M_BIND:
+		do_bind(m);
+		break;
+	case HAKO_M_REMOUNT:
+		remount(m->target, m->flags, m->clear);
+		break;
+	case HAKO_M_SETATTR: {
+		struct mount_attr attr = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
+		t = must_open_in(m->target, O_PATH);
+		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+			fail("setattr %s", m->target);
+		close(t);
+		break;
+	}
+	case HAKO_M_PROPAGATE:
+		t = must_open_in(m->target, O_PATH);
+		if (mount("", fd_path(t), "", m->flags, "") < 0)
+			fail("propagate %s", m->target);
+		close(t);
+		break;
+	case HAKO_M_MKNOD:
+		do_mknod(m);
+		break;
+	case HAKO_M_BIND_DEVICE:
+		t = create_file_in(m->target, 0);
+		if (mount(m->target, fd_path(t), "", MS_BIND, "") < 0)
+			fail("bind %s on %s", m->target, m->target);
+		close(t);
+		break;
+	case HAKO_M_SYMLINK:
+		do_symlink(m);
+		break;
+	case HAKO_M_PIVOT_ROOT:
+		pivot(m->source);
+		break;
+	case HAKO_M_HOST_SETTINGS:
+		host_settings(su, i + 1 < su->h.nmounts);
+		break;
+	case HAKO_M_READONLY_PATH:
+		readonly_path(m->target);
+		break;
+	case HAKO_M_MASK_PATH:
+		mask_path(m->target);
+		break;
+	default:
+		errno = EINVAL;
+		fail("setup step %u: unknown kind %u", i, m->kind);
+	}
+}
+
+// passwd_home is the home of uid in /etc/passwd (its first megabyte),
+// or "/": read as the Go side's homeIn reads it.
+static char *passwd_home(uid_t uid)
+{
+	int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return strdup("/");
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return strdup("/");
+	}
+	size_t cap = 1 << 20, n = 0;
+	char *b = malloc(cap + 1);
+	if (!b)
+		fail("read /etc/passwd");
+	for (ssize_t r; n < cap && (r = read(fd, b + n, cap - n)) != 0; n += r > 0 ? (size_t)r : 0)
+		if (r < 0 && errno != EINTR)
+			break;
+	close(fd);
+	b[n] = 0;
+	char want[24], *home = NULL;
+	snprintf(want, sizeof(want), "%u", (unsigned)uid);
+	for (char *line = b, *next; line && !home; line = next) {
+		if ((next = memchr(line, '\n', (size_t)(b + n - line))))
+			*next++ = 0;
+		// name:password:uid:gid:gecos:home:shell
+		char *f[7] = {line};
+		int nf = 1;
+		for (char *c = line; *c && nf < 7; c++)
+			if (*c == ':') {
+				*c = 0;
+				f[nf++] = c + 1;
+			}
+		if (nf >= 6 && strcmp(f[2], want) == 0 && f[5][0])
+			home = strdup(f[5]);
+	}
+	free(b);
+	return home ? home : strdup("/");
+}
+
+// find_program is exec.LookPath's check on each candidate: a file, not
+// a directory, that access(2) lets this process execute (or, where
+// faccessat2 is refused, with an execute bit).
+static const char *find_program(const struct hako_setup *su)
+{
+	for (uint32_t i = 0; i < su->h.ncands; i++) {
+		const char *c = su->cands[i];
+		struct stat st;
+		if (stat(c, &st) < 0 || S_ISDIR(st.st_mode))
+			continue;
+		if (faccessat(AT_FDCWD, c, X_OK, AT_EACCESS) == 0 ||
+		    ((errno == ENOSYS || errno == EPERM) && (st.st_mode & 0111)))
+			return c;
+	}
+	errno = ENOENT;
+	fail("exec: %s: executable file not found", su->cands[0]);
+}
+
+void hako_setup(struct hako_plan *p)
+{
+	const struct hako_setup *su = &p->setup;
+	for (uint32_t i = 0; i < su->h.nmounts; i++)
+		step(su, i);
+	if (root >= 0)
+		close(root);
+	if (su->h.flags & HAKO_SETUP_HOME) {
+		char *home = passwd_home(p->h.uid), *env = malloc(strlen(home) + 6);
+		char **envp = realloc(p->envp, (p->h.envc + 2) * sizeof(char *));
+		if (!env || !envp)
+			fail("set HOME");
+		sprintf(env, "HOME=%s", home);
+		free(home);
+		envp[p->h.envc] = env;
+		envp[p->h.envc + 1] = NULL;
+		p->envp = envp;
+	}
+	p->path = find_program(su);
+}
