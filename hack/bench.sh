@@ -116,8 +116,8 @@ for line in open(sys.argv[1]):
     else:
         calls[m.group(1)] += 1
 print("bench: rootfs: hako run of the default config makes " +
-      ", ".join(f"{n} {c}" for c, n in sorted(calls.items())) + f"; mountinfo reads {mountinfo} (the Go runtime's own at start-up, one per Go process: "
-      "hako and its init; the mount plan reads none)")
+      ", ".join(f"{n} {c}" for c, n in sorted(calls.items())) + f"; mountinfo reads {mountinfo} (the Go runtime's own at start-up, in hako's CLI: "
+      "its init runs no Go; the mount plan reads none)")
 PY
 hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/rootfs.json" \
 	-n "rootfs run" "unshare -m $bin/rootfs run --config $work/bundle/config.json -- /bin/true" \
