@@ -149,7 +149,7 @@ func New(c Config) (Manager, error) {
 }
 
 func unifiedAt(dir string) (Hierarchy, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	b, err := readFile(filepath.Join(dir, "cgroup.controllers"))
 	if err != nil {
 		return Hierarchy{}, err
 	}

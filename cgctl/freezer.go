@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -109,7 +108,7 @@ func (m *manager) Frozen() (bool, error) {
 }
 
 func v2Frozen(dir string) (bool, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.events"))
+	b, err := readFile(filepath.Join(dir, "cgroup.events"))
 	if err != nil {
 		return false, err
 	}
@@ -122,6 +121,6 @@ func v2Frozen(dir string) (bool, error) {
 }
 
 func readTrim(p string) (string, error) {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	return string(bytes.TrimSpace(b)), err
 }

@@ -122,14 +122,14 @@ func (m *manager) create(h Hierarchy) (string, error) {
 
 func inheritCpuset(parent, dir string) error {
 	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-		cur, err := os.ReadFile(filepath.Join(dir, f))
+		cur, err := readFile(filepath.Join(dir, f))
 		if err != nil {
 			return err
 		}
 		if len(bytes.TrimSpace(cur)) != 0 {
 			continue
 		}
-		v, err := os.ReadFile(filepath.Join(parent, f))
+		v, err := readFile(filepath.Join(parent, f))
 		if err != nil {
 			return err
 		}
@@ -156,12 +156,11 @@ func (m *manager) Pids() ([]int, error) {
 		if d.IsDir() || d.Name() != "cgroup.procs" {
 			return nil
 		}
-		f, err := os.Open(p)
+		b, err := readFile(p)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		s := bufio.NewScanner(f)
+		s := bufio.NewScanner(bytes.NewReader(b))
 		for s.Scan() {
 			n, err := strconv.Atoi(strings.TrimSpace(s.Text()))
 			if err != nil {
@@ -208,21 +207,10 @@ func (m *manager) Destroy() error {
 	return errors.Join(errs...)
 }
 
+// removeTree removes the cgroup dir and any below it. rmdir(2) comes
+// first: a cgroup with children answers EBUSY, and only then is the
+// directory listed (a container's cgroup rarely has any).
 func removeTree(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		if e.IsDir() {
-			if err := removeTree(filepath.Join(dir, e.Name())); err != nil {
-				return err
-			}
-		}
-	}
 	deadline := time.Now().Add(destroyTimeout)
 	delay := time.Millisecond
 	for {
@@ -230,7 +218,15 @@ func removeTree(dir string) error {
 		switch {
 		case err == nil, errors.Is(err, unix.ENOENT):
 			return nil
-		case errors.Is(err, unix.EBUSY) && time.Now().Before(deadline):
+		case errors.Is(err, unix.EBUSY):
+			if n, err := removeChildren(dir); err != nil {
+				return err
+			} else if n > 0 {
+				continue
+			}
+			if !time.Now().Before(deadline) {
+				return &os.PathError{Op: "rmdir", Path: dir, Err: err}
+			}
 			// Busy with tasks on their way out is worth waiting for;
 			// busy with live ones is not going to change.
 			if live := liveTasks(dir); len(live) > 0 {
@@ -252,15 +248,37 @@ func removeTree(dir string) error {
 	}
 }
 
+// removeChildren removes the cgroups below dir and says how many there
+// were.
+func removeChildren(dir string) (int, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil // gone meanwhile: rmdir says so
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := removeTree(filepath.Join(dir, e.Name())); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // liveTasks lists the pids in dir's cgroup.procs that are not zombies.
 func liveTasks(dir string) []string {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	b, err := readFile(filepath.Join(dir, "cgroup.procs"))
 	if err != nil {
 		return nil
 	}
 	var live []string
 	for _, p := range strings.Fields(string(b)) {
-		st, err := os.ReadFile("/proc/" + p + "/stat")
+		st, err := readFile("/proc/" + p + "/stat")
 		if err != nil {
 			continue
 		}
@@ -276,24 +294,12 @@ func liveTasks(dir string) []string {
 // instead of leaving a stray regular file.
 func writeFile(dir, file, value string) error {
 	p := filepath.Join(dir, file)
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return err
-	}
-	_, werr := f.WriteString(value)
-	cerr := f.Close()
-	if werr != nil {
+	err := writeFileAt(p, value)
+	var pe *os.PathError
+	if err != nil && !errors.As(err, &pe) {
 		// The kernel's refusal (EINVAL, EBUSY, ...) is the useful part;
 		// say what was written.
-		return &os.PathError{Op: "write " + strconv.Quote(value) + " to", Path: p, Err: unwrapPathErr(werr)}
-	}
-	return cerr
-}
-
-func unwrapPathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
+		return &os.PathError{Op: "write " + strconv.Quote(value) + " to", Path: p, Err: err}
 	}
 	return err
 }

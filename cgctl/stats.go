@@ -2,8 +2,8 @@ package cgctl
 
 import (
 	"bufio"
+	"bytes"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -134,13 +134,12 @@ func readUint(p string) uint64 {
 
 // keyValues reads "key value" lines (memory.stat, cpu.stat, ...).
 func keyValues(p string) map[string]uint64 {
-	f, err := os.Open(p)
+	b, err := readFile(p)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
 	m := map[string]uint64{}
-	s := bufio.NewScanner(f)
+	s := bufio.NewScanner(bytes.NewReader(b))
 	for s.Scan() {
 		k, v, ok := strings.Cut(s.Text(), " ")
 		if !ok {
@@ -210,7 +209,7 @@ func throttlingV1(dir string) Throttling {
 
 // blkioEntries reads v1 "8:0 Read 4096" lines.
 func blkioEntries(p string) []BlkioEntry {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return nil
 	}
@@ -233,7 +232,7 @@ func blkioEntries(p string) []BlkioEntry {
 // ioStat reads v2 "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..." lines into
 // v1-shaped entries (Read/Write bytes and operations).
 func ioStat(p string) (bytes, ios []BlkioEntry) {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return nil, nil
 	}
