@@ -100,3 +100,11 @@ var _ = [1]struct{}{}[C.sizeof_struct_hako_setup_hdr-setupHdrLen]
 var _ = [1]struct{}{}[C.HAKO_MOUNT_WIRE-stepLen]
 var _ = [1]struct{}{}[C.HAKO_M_KINDS-stepKinds]
 var _ = [1]struct{}{}[C.HAKO_SETUP_HOME-flagHome]
+
+// cleanPath runs the C side's hako_clean_path on p, for the tests.
+func cleanPath(p string) string {
+	c := C.CString(p)
+	defer C.free(unsafe.Pointer(c))
+	C.hako_clean_path(c)
+	return C.GoString(c)
+}

@@ -368,8 +368,10 @@ static int has_effective(int c)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct d[2];
+	// Refused (a seccomp filter loaded early, say): never go on with the
+	// bounding set undropped.
 	if (syscall(SYS_capget, &hdr, d) < 0)
-		return 0;
+		hako_fail("read capabilities");
 	return (d[c / 32].effective >> (c % 32)) & 1;
 }
 
@@ -471,8 +473,12 @@ static void run(struct hako_plan *p)
 	sync_fd = h->sync_fd;
 	if (h->kind == HAKO_PLAN_INIT)
 		hako_setup(p);
-	if (h->kind != HAKO_PLAN_WAIT)
+	if (h->kind != HAKO_PLAN_WAIT) {
 		apply_process(p);
+		// A uid change made the process dumpable again where
+		// fs.suid_dumpable says so: it is hako's binary still.
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
 	send_ready(h->master_fd);
 	if (h->kind == HAKO_PLAN_EXEC) {
 		told_ok = 1; // the parent has its answer: failures go to stderr

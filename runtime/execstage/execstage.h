@@ -100,6 +100,10 @@ struct hako_plan {
 // (p->path) and HOME (appended to p->envp). It calls fail() on error.
 void hako_setup(struct hako_plan *p);
 
+// hako_clean_path makes the absolute path p lexically clean in place,
+// as Go's filepath.Clean.
+void hako_clean_path(char *p);
+
 // hako_fail reports a failure (errno's cause appended) to the parent or
 // stderr and exits.
 __attribute__((format(printf, 1, 2), noreturn)) void hako_fail(const char *fmt, ...);

@@ -5,6 +5,7 @@ package execstage
 import (
 	"bytes"
 	"encoding/binary"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -188,5 +189,28 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		parse(b) // must not crash or read past b (run under -asan)
+	})
+}
+
+// TestCleanPath holds the stage's lexical clean to filepath.Clean's.
+func TestCleanPath(t *testing.T) {
+	for _, p := range []string{"/", "//", "/.", "/..", "/a", "/a/", "/a//b", "/a/./b", "/a/../b", "/../a", "/a/b/../../..",
+		"/dev/tty", "/a/b/c/..", "/.../..a/a..", "/a/.b/./", "/x/y/../../z/"} {
+		if got, want := cleanPath(p), filepath.Clean(p); got != want {
+			t.Errorf("clean %q: %q, want %q", p, got, want)
+		}
+	}
+}
+
+func FuzzCleanPath(f *testing.F) {
+	f.Add("/a/../b/./c//")
+	f.Fuzz(func(t *testing.T, p string) {
+		if strings.IndexByte(p, 0) >= 0 {
+			return
+		}
+		p = "/" + p
+		if got, want := cleanPath(p), filepath.Clean(p); got != want {
+			t.Errorf("clean %q: %q, want %q", p, got, want)
+		}
 	})
 }

@@ -6,14 +6,15 @@
 // sysctls, HOME and the program's lookup. Every target is resolved
 // inside the root with openat2(2) RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 // what is missing is made one component at a time from the root's
-// descriptor, with O_NOFOLLOW. Every mount goes onto /proc/self/fd/N of
-// a target so resolved, never onto a path the kernel would walk again.
+// descriptor, with O_NOFOLLOW, links followed inside the root as the Go
+// init's mkdirIn does. Every mount goes onto /proc/self/fd/N of a target
+// so resolved, never onto a path the kernel would walk again.
 //
-// What this does not handle fails, before "ready": a link on the way to
-// a missing target, a refused sysfs, a program not found. The parent
-// then redoes the whole setup with the Go init in a fresh init process
-// (this one's mount namespace dies with it), and reports that one's
-// error if it fails too: the error texts are the Go init's.
+// A failure goes to the parent before "ready" (a program not found, a
+// refused mount): it then redoes the whole setup with the Go init in a
+// fresh init process (this one's mount namespace dies with it), and
+// reports that one's error: the error texts are the Go init's. The steps
+// are the Go init's, in its order, so what fails here fails there too.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -101,65 +102,183 @@ static const char *split(const char *path, char *dir, size_t len)
 	return slash + 1;
 }
 
-// mkdir_in makes path and its missing parents inside the root and
-// returns it opened O_PATH. Each step is one name, opened O_NOFOLLOW
-// from the directory already reached; a link on the way fails (the Go
-// init walks links inside the root).
-static int mkdir_in(const char *path)
+// hako_clean_path makes the absolute path p lexically clean in place, as Go's
+// filepath.Clean: no empty, "." or ".." components ("/.." is "/"). Each
+// name is written after its slash, never past where it was read: every
+// name of the input is preceded by a slash of its own.
+void hako_clean_path(char *p)
 {
-	int fd = open_in(path, O_PATH | O_DIRECTORY);
-	if (fd >= 0)
-		return fd;
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+	char *out = p, *in = p;
+	size_t depth = 0;
+	while (*in) {
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		char *end = strchrnul(in, '/');
+		size_t n = (size_t)(end - in);
+		if (n == 2 && in[0] == '.' && in[1] == '.') {
+			if (depth > 0) {
+				while (out > p && *--out != '/')
+					;
+				depth--;
+			}
+		} else if (n != 1 || in[0] != '.') {
+			*out++ = '/';
+			memmove(out, in, n);
+			out += n;
+			depth++;
+		}
+		in = end;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = 0;
+}
+
+#define MAX_LINKS 40 // as the kernel's ELOOP
+
+// mkdir_in makes path and its missing parents inside the root and
+// returns it opened O_PATH; at gets its link-free path in the root. As
+// the Go init's mkdirIn: each step is one name opened O_NOFOLLOW from
+// the directory already reached; a link is read and its target walked
+// from the root (absolute) or from where it stands (relative), ".."
+// never climbs above the root, and a link that dangles gets its target
+// made inside the root.
+static int mkdir_in_at(const char *path, char at[PATH_MAX])
+{
+	snprintf(at, PATH_MAX, "/");
+	char rest[2 * PATH_MAX + 2], tmp[2 * PATH_MAX + 2], link[PATH_MAX];
+	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest)) {
 		errno = ENAMETOOLONG;
 		fail("mkdir %s", path);
 	}
-	int cur = fcntl(root, F_DUPFD_CLOEXEC, 0);
+	int cur = fcntl(root, F_DUPFD_CLOEXEC, 0), links = 0;
 	if (cur < 0)
 		fail("dup the root's descriptor");
-	char *save = NULL;
-	for (char *name = strtok_r(buf, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-			errno = EINVAL;
-			fail("mkdir %s: not a clean path", path);
+	for (char *p = rest;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		char *end = strchrnul(p, '/'), name[NAME_MAX + 1];
+		size_t n = (size_t)(end - p), alen = strlen(at);
+		if (n > NAME_MAX || alen + n + 2 > PATH_MAX) {
+			errno = ENAMETOOLONG;
+			fail("mkdir %s", path);
+		}
+		memcpy(name, p, n);
+		name[n] = 0;
+		p = end;
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			char *slash = strrchr(at, '/');
+			slash[slash == at] = 0; // "/a/b" -> "/a", "/a" -> "/"
+			int up = open_in(at, O_PATH | O_DIRECTORY);
+			if (up < 0)
+				fail("open %s in the container's root", at);
+			close(cur);
+			cur = up;
+			continue;
 		}
 		int next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT) {
 			if (mkdirat(cur, name, 0755) < 0 && errno != EEXIST)
-				fail("mkdir %s in the container's root", path);
+				fail("mkdir %s%s%s in the container's root", at, alen > 1 ? "/" : "", name);
 			next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		}
 		struct stat st;
 		if (next < 0 || fstat(next, &st) < 0)
-			fail("mkdir %s in the container's root", path);
-		if (!S_ISDIR(st.st_mode)) {
-			errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
-			fail("mkdir %s in the container's root: %s is not a directory", path, name);
+			fail("open %s%s%s in the container's root", at, alen > 1 ? "/" : "", name);
+		if (S_ISDIR(st.st_mode)) {
+			close(cur);
+			cur = next;
+			snprintf(at + alen, PATH_MAX - alen, "%s%s", alen > 1 ? "/" : "", name);
+			continue;
 		}
-		close(cur);
-		cur = next;
+		close(next);
+		if (!S_ISLNK(st.st_mode)) {
+			errno = ENOTDIR;
+			fail("mkdir %s%s%s in the container's root", at, alen > 1 ? "/" : "", name);
+		}
+		if (++links > MAX_LINKS) {
+			errno = ELOOP;
+			fail("resolve %s in the container's root", path);
+		}
+		ssize_t ln = readlinkat(cur, name, link, sizeof(link) - 1);
+		if (ln < 0)
+			fail("readlink %s%s%s", at, alen > 1 ? "/" : "", name);
+		link[ln] = 0;
+		if (link[0] == '/') {
+			int up = fcntl(root, F_DUPFD_CLOEXEC, 0);
+			if (up < 0)
+				fail("dup the root's descriptor");
+			close(cur);
+			cur = up;
+			snprintf(at, PATH_MAX, "/");
+		}
+		// The link's target, then what was left to walk.
+		if (snprintf(tmp, sizeof(tmp), "%s/%s", link, p) >= (int)sizeof(tmp)) {
+			errno = ENAMETOOLONG;
+			fail("resolve %s in the container's root", path);
+		}
+		memcpy(rest, tmp, strlen(tmp) + 1);
+		p = rest;
 	}
 	return cur;
 }
 
-// create_file_in makes path (and its parents) as an empty file of mode
-// unless something is there, and returns it opened O_PATH.
-static int create_file_in(const char *path, mode_t mode)
+static int mkdir_in(const char *path)
 {
-	int fd = open_in(path, O_PATH);
-	if (fd >= 0)
-		return fd;
-	char dir[PATH_MAX];
-	const char *name = split(path, dir, sizeof(dir));
-	int d = mkdir_in(dir);
-	// O_EXCL|O_NOFOLLOW: nothing that stands there is written through.
-	int f = openat(d, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode);
-	if (f < 0)
-		fail("create %s in the container's root", path);
-	close(f);
-	close(d);
-	return must_open_in(path, O_PATH);
+	char at[PATH_MAX];
+	int fd = open_in(path, O_PATH | O_DIRECTORY);
+	return fd >= 0 ? fd : mkdir_in_at(path, at);
+}
+
+// create_file_in makes path (and its parents) as an empty file of mode
+// unless something is there, and returns it opened O_PATH. A dangling
+// link in its place gets its target made, inside the root.
+static int create_file_in(const char *target, mode_t mode)
+{
+	char path[PATH_MAX], dir[PATH_MAX], at[PATH_MAX], link[PATH_MAX];
+	snprintf(path, sizeof(path), "%s", target);
+	for (int links = 0;; links++) {
+		int fd = open_in(path, O_PATH);
+		if (fd >= 0)
+			return fd;
+		hako_clean_path(path);
+		const char *name = split(path, dir, sizeof(dir));
+		int d = open_in(dir, O_PATH | O_DIRECTORY);
+		if (d < 0)
+			d = mkdir_in_at(dir, at);
+		else if (snprintf(at, sizeof(at), "%s", dir) < 0)
+			fail("create %s", path);
+		// O_EXCL|O_NOFOLLOW: nothing that stands there is written through.
+		int f = openat(d, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode);
+		if (f >= 0) {
+			close(f);
+			close(d);
+			return must_open_in(path, O_PATH);
+		}
+		if (errno != EEXIST || links >= MAX_LINKS)
+			fail("create %s in the container's root", path);
+		ssize_t ln = readlinkat(d, name, link, sizeof(link) - 1);
+		close(d);
+		if (ln < 0) {
+			errno = EEXIST;
+			fail("create %s in the container's root", path);
+		}
+		link[ln] = 0;
+		char next[PATH_MAX];
+		int w = link[0] == '/' ? snprintf(next, sizeof(next), "%s", link)
+				       : snprintf(next, sizeof(next), "%s/%s", at, link);
+		if (w >= (int)sizeof(next)) {
+			errno = ENAMETOOLONG;
+			fail("create %s", path);
+		}
+		memcpy(path, next, (size_t)w + 1);
+	}
 }
 
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
@@ -206,13 +325,13 @@ static void remount(const char *path, uint64_t flags, uint64_t clear)
 
 static void do_mount(const struct hako_mount *m)
 {
+	int t = -1;
 	if (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0) {
-		// Never through a link of the image's (CVE-2019-19921).
-		int fd = openat2_retry(root, rel(m->target), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
-		if (fd < 0 && errno == ELOOP)
+		// Never through a link of the image's (CVE-2019-19921): what is
+		// checked is what gets mounted on.
+		t = openat2_retry(root, rel(m->target), O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		if (t < 0 && errno == ELOOP)
 			fail("mount %s on %s: the destination is a symlink in the rootfs", m->type, m->target);
-		if (fd >= 0)
-			close(fd);
 	}
 	int existed = 0;
 	if (strcmp(m->type, "tmpfs") == 0) {
@@ -220,7 +339,8 @@ static void do_mount(const struct hako_mount *m)
 		if ((existed = fd >= 0))
 			close(fd);
 	}
-	int t = mkdir_in(m->target);
+	if (t < 0)
+		t = mkdir_in(m->target);
 	char data[4096];
 	const char *d = m->data;
 	if (existed) {

@@ -14,10 +14,9 @@ import (
 // program's lookup. The caller plans all of it; the stage only executes,
 // resolving every target inside the root (openat2 RESOLVE_IN_ROOT, no
 // magic links) and creating what is missing one component at a time
-// without following links. It fails, for the caller to redo the setup
-// another way (the Go init), on whatever it does not handle itself: a
-// dangling link on the way to a target, a refused sysfs, a program not
-// found.
+// with O_NOFOLLOW, links followed inside the root. A failure (a program
+// not found, a refused mount) goes to the caller, which redoes the setup
+// with the Go init for its error texts.
 type Setup struct {
 	// Steps are the root filesystem's steps, in order.
 	Steps []Step
