@@ -116,66 +116,55 @@ func initPlan(spec *specs.Spec, rc rootfs.Config, o CreateOpts, id string, f *in
 	return plan, nil
 }
 
+// sameSteps are the rootfs plan's steps the stage carries as they are.
+var sameSteps = map[rootfs.OpKind]execstage.StepKind{
+	rootfs.OpRootPropagation: execstage.RootPropagation, rootfs.OpBindRootfs: execstage.BindRootfs,
+	rootfs.OpRemount: execstage.Remount, rootfs.OpSetAttr: execstage.SetAttr, rootfs.OpPropagate: execstage.Propagate,
+	rootfs.OpSymlink: execstage.Symlink, rootfs.OpPivotRoot: execstage.PivotRoot,
+	rootfs.OpReadonlyPath: execstage.ReadonlyPath, rootfs.OpMaskPath: execstage.MaskPath,
+}
+
 // mountStep is the stage's form of a rootfs plan step; false for one it
-// does not carry. netNew: the container has a network namespace of its
+// does not carry (parent-private, hooks, move-root, chroot, an idmapped
+// bind, tmpcopyup). netNew: the container has a network namespace of its
 // own making, where a new sysfs is never refused.
 func mountStep(op rootfs.Op, netNew bool) (execstage.Step, bool) {
 	m := execstage.Step{Source: op.Source, Target: op.Target, Type: op.Type, Data: op.Data, Link: op.Link,
-		Flags: uint64(op.Flags), Clear: uint64(op.Clear), AttrSet: op.AttrSet, AttrClr: op.AttrClr}
+		Flags: uint64(op.Flags), Clear: uint64(op.Clear), AttrSet: op.AttrSet, AttrClr: op.AttrClr, UID: -1, GID: -1}
 	switch op.Kind {
-	case rootfs.OpRootPropagation:
-		m.Kind = execstage.RootPropagation
-	case rootfs.OpBindRootfs:
-		m.Kind = execstage.BindRootfs
 	case rootfs.OpMount:
-		if op.CopyUp || op.FallbackBind && !netNew {
-			return m, false
-		}
 		m.Kind = execstage.Mount
+		return m, !op.CopyUp && (!op.FallbackBind || netNew)
 	case rootfs.OpBind:
-		if op.IDMap != nil {
-			return m, false
-		}
 		m.Kind = execstage.Bind
-	case rootfs.OpRemount:
-		m.Kind = execstage.Remount
-	case rootfs.OpSetAttr:
-		m.Kind = execstage.SetAttr
-	case rootfs.OpPropagate:
-		m.Kind = execstage.Propagate
-	case rootfs.OpMknod, rootfs.OpBindDevice:
-		d := op.Device
-		m.Kind, m.Target, m.UID, m.GID = execstage.BindDevice, d.Path, -1, -1
-		if op.Kind == rootfs.OpBindDevice {
-			return m, true
-		}
-		typ := map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": unix.S_IFBLK, "p": unix.S_IFIFO}[d.Type]
-		if typ == 0 {
-			return m, false // the Go init names it
-		}
-		perm := uint32(0o666)
-		if d.FileMode != nil {
-			perm = uint32(d.FileMode.Perm())
-		}
-		m.Kind, m.DevMode, m.DevMajor, m.DevMinor = execstage.Mknod, typ|perm, uint32(d.Major), uint32(d.Minor)
-		if d.UID != nil {
-			m.UID = int64(*d.UID)
-		}
-		if d.GID != nil {
-			m.GID = int64(*d.GID)
-		}
-	case rootfs.OpSymlink:
-		m.Kind = execstage.Symlink
-	case rootfs.OpPivotRoot:
-		m.Kind = execstage.PivotRoot
-	case rootfs.OpReadonlyPath:
-		m.Kind = execstage.ReadonlyPath
-	case rootfs.OpMaskPath:
-		m.Kind = execstage.MaskPath
-	default: // parent-private, hooks, move-root, chroot
-		return m, false
+		return m, op.IDMap == nil
+	case rootfs.OpBindDevice:
+		m.Kind, m.Target = execstage.BindDevice, op.Device.Path
+		return m, true
+	case rootfs.OpMknod:
+		return mknodStep(m, op.Device)
 	}
-	return m, true
+	k, ok := sameSteps[op.Kind]
+	m.Kind = k
+	return m, ok
+}
+
+// mknodStep fills in a device node's step; false for a type the Go init
+// refuses by name.
+func mknodStep(m execstage.Step, d *specs.LinuxDevice) (execstage.Step, bool) {
+	typ := map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": unix.S_IFBLK, "p": unix.S_IFIFO}[d.Type]
+	perm := uint32(0o666)
+	if d.FileMode != nil {
+		perm = uint32(d.FileMode.Perm())
+	}
+	m.Kind, m.Target, m.DevMode, m.DevMajor, m.DevMinor = execstage.Mknod, d.Path, typ|perm, uint32(d.Major), uint32(d.Minor)
+	if d.UID != nil {
+		m.UID = int64(*d.UID)
+	}
+	if d.GID != nil {
+		m.GID = int64(*d.GID)
+	}
+	return m, typ != 0
 }
 
 // candidates are the paths exec.LookPath tries for p's program, in its
