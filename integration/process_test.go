@@ -320,6 +320,40 @@ func TestSysctls(t *testing.T) {
 	if after, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); string(after) != string(host) {
 		t.Errorf("host's ip_forward changed: %q -> %q", host, after)
 	}
+	// Without a proc mount the image's /proc would take the writes: a
+	// link there could lead them to any file of the container's. Both
+	// inits refuse (the Go init's error is reported), for each kind of
+	// /proc an image may have.
+	for name, image := range map[string]func(rootfs string){
+		"directory": func(rootfs string) { os.MkdirAll(filepath.Join(rootfs, "proc/sys/kernel"), 0o755) },
+		"link": func(rootfs string) {
+			os.RemoveAll(filepath.Join(rootfs, "proc"))
+			os.Symlink("/tmp", filepath.Join(rootfs, "proc"))
+		},
+	} {
+		for _, goInit := range []bool{false, true} {
+			bundle := e.bundle([]string{"true"}, func(s *specs.Spec) {
+				var mounts []specs.Mount
+				for _, m := range s.Mounts {
+					if m.Type != "proc" {
+						mounts = append(mounts, m)
+					}
+				}
+				s.Mounts, s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = mounts, nil, nil
+				s.Linux.Sysctl = map[string]string{"kernel.shmmni": "1234"}
+				if goInit {
+					s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
+				}
+			})
+			image(filepath.Join(bundle, "rootfs"))
+			before := e.snapshot()
+			r := e.hako("run", "--bundle", bundle, e.id("sysctl-noproc"))
+			if want := "linux.sysctl needs the config to mount proc at /proc"; r.code == 0 || !strings.Contains(r.stderr, want) {
+				t.Errorf("%s /proc (Go init %v): %+v, want %q", name, goInit, r, want)
+			}
+			e.sameAs(before)
+		}
+	}
 }
 
 // Scheduler, I/O priority, personality, CPU affinity and the session

@@ -44,9 +44,14 @@ func checkSysctls(s *specs.Spec) error {
 }
 
 // setSysctls writes the config's sysctls through the container's own
-// /proc (a procfs hako mounted, checked before), before /proc/sys turns
-// read-only. Sorted, so that errors are reproducible.
+// /proc, before /proc/sys turns read-only. /proc must be a procfs (the
+// config's proc mount): an image's /proc could lead the writes anywhere
+// in the container's files. Sorted, so that errors are reproducible.
 func setSysctls(sysctl map[string]string) error {
+	var st unix.Statfs_t
+	if fi, err := os.Lstat("/proc"); err != nil || !fi.IsDir() || unix.Statfs("/proc", &st) != nil || st.Type != unix.PROC_SUPER_MAGIC {
+		return errors.New("set sysctls: /proc in the container is not procfs: linux.sysctl needs the config to mount proc at /proc")
+	}
 	keys := make([]string, 0, len(sysctl))
 	for k := range sysctl {
 		keys = append(keys, k)

@@ -432,21 +432,21 @@ static void host_settings(const struct hako_setup *su, int more)
 		fail("set hostname %s", su->hostname);
 	if (su->domainname[0] && setdomainname(su->domainname, strlen(su->domainname)) < 0)
 		fail("set domainname %s", su->domainname);
+	// The sysctls and the steps after this one go through /proc: it must
+	// be a real procfs, not whatever the image put at /proc.
+	struct statfs sf;
+	struct stat st;
+	if ((more || su->h.nsysctls > 0) && (lstat("/proc", &st) < 0 || !S_ISDIR(st.st_mode) ||
+					     statfs("/proc", &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
+		errno = EINVAL;
+		fail("/proc in the container is not procfs");
+	}
 	for (uint32_t i = 0; i < su->h.nsysctls; i++) {
 		const char *path = su->sysctls[2 * i], *v = su->sysctls[2 * i + 1];
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0);
 		if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v))
 			fail("set sysctl %s", path);
 		close(fd);
-	}
-	// The steps after this one go through /proc/self/fd: it must be a
-	// real procfs, not whatever the image put at /proc.
-	struct statfs sf;
-	struct stat st;
-	if (more && (lstat("/proc", &st) < 0 || !S_ISDIR(st.st_mode) || statfs("/proc", &sf) < 0 ||
-		     sf.f_type != PROC_SUPER_MAGIC)) {
-		errno = EINVAL;
-		fail("/proc in the container is not procfs");
 	}
 }
 
