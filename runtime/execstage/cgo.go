@@ -105,6 +105,8 @@ var _ = [1]struct{}{}[C.HAKO_SETUP_HOME-flagHome]
 func cleanPath(p string) string {
 	c := C.CString(p)
 	defer C.free(unsafe.Pointer(c))
-	C.hako_clean_path(c)
+	if C.hako_clean_path(c) < 0 {
+		return "not absolute"
+	}
 	return C.GoString(c)
 }

@@ -101,8 +101,8 @@ struct hako_plan {
 void hako_setup(struct hako_plan *p);
 
 // hako_clean_path makes the absolute path p lexically clean in place,
-// as Go's filepath.Clean.
-void hako_clean_path(char *p);
+// as Go's filepath.Clean; -1 (p untouched) if p is not absolute.
+int hako_clean_path(char *p);
 
 // hako_fail reports a failure (errno's cause appended) to the parent or
 // stderr and exits.

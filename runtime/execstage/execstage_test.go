@@ -200,6 +200,11 @@ func TestCleanPath(t *testing.T) {
 			t.Errorf("clean %q: %q, want %q", p, got, want)
 		}
 	}
+	for _, p := range []string{"", "a", "ab/..", "./x"} {
+		if got := cleanPath(p); got != "not absolute" {
+			t.Errorf("clean %q: %q, want a refusal", p, got)
+		}
+	}
 }
 
 func FuzzCleanPath(f *testing.F) {

@@ -106,8 +106,10 @@ static const char *split(const char *path, char *dir, size_t len)
 // filepath.Clean: no empty, "." or ".." components ("/.." is "/"). Each
 // name is written after its slash, never past where it was read: every
 // name of the input is preceded by a slash of its own.
-void hako_clean_path(char *p)
+int hako_clean_path(char *p)
 {
+	if (p[0] != '/')
+		return -1;
 	char *out = p, *in = p;
 	size_t depth = 0;
 	while (*in) {
@@ -134,6 +136,7 @@ void hako_clean_path(char *p)
 	if (out == p)
 		*out++ = '/';
 	*out = 0;
+	return 0;
 }
 
 #define MAX_LINKS 40 // as the kernel's ELOOP
@@ -163,7 +166,7 @@ static int mkdir_in_at(const char *path, char at[PATH_MAX])
 			break;
 		char *end = strchrnul(p, '/'), name[NAME_MAX + 1];
 		size_t n = (size_t)(end - p), alen = strlen(at);
-		if (n > NAME_MAX || alen + n + 2 > PATH_MAX) {
+		if (n > NAME_MAX) {
 			errno = ENAMETOOLONG;
 			fail("mkdir %s", path);
 		}
@@ -194,7 +197,10 @@ static int mkdir_in_at(const char *path, char at[PATH_MAX])
 		if (S_ISDIR(st.st_mode)) {
 			close(cur);
 			cur = next;
-			snprintf(at + alen, PATH_MAX - alen, "%s%s", alen > 1 ? "/" : "", name);
+			if (snprintf(at + alen, PATH_MAX - alen, "%s%s", alen > 1 ? "/" : "", name) >= (int)(PATH_MAX - alen)) {
+				errno = ENAMETOOLONG;
+				fail("mkdir %s", path);
+			}
 			continue;
 		}
 		close(next);
@@ -242,12 +248,21 @@ static int mkdir_in(const char *path)
 static int create_file_in(const char *target, mode_t mode)
 {
 	char path[PATH_MAX], dir[PATH_MAX], at[PATH_MAX], link[PATH_MAX];
-	snprintf(path, sizeof(path), "%s", target);
+	if (snprintf(path, sizeof(path), "%s", target) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		fail("create %s", target);
+	}
 	for (int links = 0;; links++) {
+		// Cleaned first, as the Go init's openIn does: a ".." of a link's
+		// text cancels the name before it, never goes up from where a
+		// link led.
+		if (hako_clean_path(path) < 0) {
+			errno = EINVAL;
+			fail("create %s: not an absolute path", path);
+		}
 		int fd = open_in(path, O_PATH);
 		if (fd >= 0)
 			return fd;
-		hako_clean_path(path);
 		const char *name = split(path, dir, sizeof(dir));
 		int d = open_in(dir, O_PATH | O_DIRECTORY);
 		if (d < 0)
