@@ -36,6 +36,7 @@ func TestInitWithoutGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	umask := uint32(0o027)
+	hookDir := t.TempDir()
 	userns := func(s *specs.Spec) {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
@@ -83,6 +84,15 @@ func TestInitWithoutGo(t *testing.T) {
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdirat", "mkdir"}, Action: specs.ActErrno}}}
 		}, wantOut: "example.org"},
 		{name: "user_namespace", edit: userns, wantOut: "uid=0"},
+		// Run by hako between the mounts and pivot_root: a prestart hook
+		// sees the container's mounts through its pid's root.
+		{name: "prestart_and_createRuntime_hooks", edit: func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{
+				Prestart: []specs.Hook{hook(`pid=$(sed 's/.*"pid":\([0-9]*\).*/\1/'); ` +
+					`grep -c ' /proc ' /proc/$pid/mountinfo >> ` + filepath.Join(hookDir, "prestart"))},
+				CreateRuntime: []specs.Hook{hook("cat > /dev/null; echo ran >> " + filepath.Join(hookDir, "createRuntime"))},
+			}
+		}, wantOut: "uid=0"},
 		// Mount targets reached through links of the image, dangling
 		// ones too, are made where the links point, inside the root.
 		{name: "mounts_through_links", edit: func(s *specs.Spec) {
@@ -137,30 +147,53 @@ func TestInitWithoutGo(t *testing.T) {
 			if outs[0] != outs[1] {
 				t.Errorf("init without Go and Go init differ:\n--- without\n%s--- Go\n%s", outs[0], outs[1])
 			}
+			if tc.name == "prestart_and_createRuntime_hooks" {
+				// Once per run, each time with /proc mounted (the
+				// container's mounts made before the hooks).
+				for name, want := range map[string]string{"prestart": "1\n1\n", "createRuntime": "ran\nran\n"} {
+					if b, _ := os.ReadFile(filepath.Join(hookDir, name)); string(b) != want {
+						t.Errorf("%s hook's record %q, want %q", name, b, want)
+					}
+				}
+			}
 			if !strings.Contains(outs[0], tc.wantOut) {
 				t.Errorf("output lacks %q:\n%s", tc.wantOut, outs[0])
 			}
 		})
 	}
+	// A program not found: found missing by the stage, reported by the
+	// Go init; with prestart hooks (which must not run twice), by the
+	// stage, in exec.LookPath's words too.
 	t.Run("errors", func(t *testing.T) {
-		for _, tc := range []struct {
-			args []string
-			want string
-		}{
-			{[]string{"nosuch"}, `exec: "nosuch": executable file not found in $PATH`},
-			{[]string{"/nosuch"}, `exec: "/nosuch": stat /nosuch: no such file or directory`},
-			{[]string{"/etc"}, `exec: "/etc": is a directory`},
-		} {
-			before := e.snapshot()
-			r := e.hako("--debug", "run", "--bundle", e.bundle(tc.args, nil), e.id("err"))
-			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("run %v: %+v, want %q", tc.args, r, tc.want)
+		for _, hooked := range []bool{false, true} {
+			for _, tc := range []struct {
+				args []string
+				want string
+			}{
+				{[]string{"nosuch"}, `exec: "nosuch": executable file not found in $PATH`},
+				{[]string{"/nosuch"}, `exec: "/nosuch": stat /nosuch: no such file or directory`},
+				{[]string{"/etc"}, `exec: "/etc": is a directory`},
+				{[]string{"/etc/passwd"}, `exec: "/etc/passwd": permission denied`},
+				{[]string{"no\tsuch"}, `exec: "no\tsuch": executable file not found in $PATH`},
+			} {
+				record := filepath.Join(t.TempDir(), "prestart")
+				before := e.snapshot()
+				r := e.hako("--debug", "run", "--bundle", e.bundle(tc.args, func(s *specs.Spec) {
+					if hooked {
+						s.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook("cat > /dev/null; echo ran >> " + record)}}
+					}
+				}), e.id("err"))
+				if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+					t.Errorf("run %v (hooks %v): %+v, want %q", tc.args, hooked, r, tc.want)
+				}
+				if redone := strings.Contains(r.stderr, "redoing its setup with the Go init"); redone == hooked {
+					t.Errorf("run %v (hooks %v): setup redone by the Go init: %v\n%s", tc.args, hooked, redone, r.stderr)
+				}
+				if b, _ := os.ReadFile(record); hooked && string(b) != "ran\n" {
+					t.Errorf("run %v: prestart hook's record %q, want one run", tc.args, b)
+				}
+				e.sameAs(before)
 			}
-			// Found missing by the stage, reported by the Go init.
-			if !strings.Contains(r.stderr, "redoing its setup with the Go init") {
-				t.Errorf("run %v: the Go init did not redo the setup:\n%s", tc.args, r.stderr)
-			}
-			e.sameAs(before)
 		}
 	})
 }

@@ -289,17 +289,24 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	var fds []int
 	if plan != nil {
 		// An init without Go; should its setup fail, a Go init redoes it
-		// in a new process (and namespaces), and reports.
+		// in a new process (and namespaces), and reports; unless the
+		// prestart and createRuntime hooks ran already (they must not run
+		// twice): then the stage's error is reported.
+		var hooksRan bool
 		err = l.launch(plan, phase)
 		if err == nil {
 			fds, err = recv(l.sock, &msg)
 		}
-		if err == nil && msg.Type == msgError {
+		if err == nil && msg.Type == msgHooks {
+			hooksRan = true
+			fds, err = l.serveHooks(c, &msg)
+		}
+		if !hooksRan && err == nil && msg.Type == msgError {
 			err = errors.New(msg.Error)
-		} else if err == nil && msg.Type != msgReady {
+		} else if !hooksRan && err == nil && msg.Type != msgReady {
 			err = fmt.Errorf("sent %q", msg.Type)
 		}
-		if err != nil {
+		if !hooksRan && err != nil {
 			log.Debug("container init without Go failed; redoing its setup with the Go init", "error", err)
 			closeFds(fds)
 			l.kill()

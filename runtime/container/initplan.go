@@ -3,6 +3,7 @@ package container
 import (
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -34,8 +35,8 @@ type initFilter struct {
 }
 
 // initPlan returns the C stage's plan for the container's init, or nil
-// when the config needs the Go init: hooks in the container's
-// namespaces, a terminal, --no-pivot, a mount namespace joined or
+// when the config needs the Go init: createContainer or startContainer
+// hooks (they run in the container), a terminal, --no-pivot, a mount namespace joined or
 // shared, idmapped mounts, tmpcopyup, shared rootfs propagation, a
 // sysfs that may need the host's bind (a joined network namespace), LSM
 // labels, a seccomp listener, personality, scheduler, I/O priority,
@@ -47,8 +48,16 @@ func initPlan(spec *specs.Spec, rc rootfs.Config, o CreateOpts, id string, f *in
 		p.ApparmorProfile != "" || p.SelinuxLabel != "" || len(p.Args) == 0 {
 		return nil, nil
 	}
-	if h := spec.Hooks; h != nil && len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer)+len(h.StartContainer) > 0 {
-		return nil, nil
+	// Prestart and createRuntime hooks are run by the parent, asked at
+	// the right moment (a Hooks step); createContainer and startContainer
+	// ones run in the container, by the Go init.
+	if h := spec.Hooks; h != nil {
+		if len(h.CreateContainer)+len(h.StartContainer) > 0 {
+			return nil, nil
+		}
+		if len(h.Prestart)+len(h.CreateRuntime) > 0 {
+			rc.BeforePivot = func() error { return nil } // planned as a step, run by the parent
+		}
 	}
 	if f != nil && (f.notify || !p.NoNewPrivileges && !f.stageOK) {
 		return nil, nil
@@ -57,7 +66,8 @@ func initPlan(spec *specs.Spec, rc rootfs.Config, o CreateOpts, id string, f *in
 	if err != nil {
 		return nil, nil // the Go init reports it
 	}
-	setup := &execstage.Setup{Hostname: spec.Hostname, Domainname: spec.Domainname, Candidates: candidates(p)}
+	setup := &execstage.Setup{Hostname: spec.Hostname, Domainname: spec.Domainname, Candidates: candidates(p),
+		Quoted: strconv.Quote(p.Args[0])}
 	if len(setup.Candidates) == 0 {
 		return nil, nil
 	}
@@ -122,11 +132,12 @@ var sameSteps = map[rootfs.OpKind]execstage.StepKind{
 	rootfs.OpRemount: execstage.Remount, rootfs.OpSetAttr: execstage.SetAttr, rootfs.OpPropagate: execstage.Propagate,
 	rootfs.OpSymlink: execstage.Symlink, rootfs.OpPivotRoot: execstage.PivotRoot,
 	rootfs.OpReadonlyPath: execstage.ReadonlyPath, rootfs.OpMaskPath: execstage.MaskPath,
+	rootfs.OpHooks: execstage.Hooks,
 }
 
 // mountStep is the stage's form of a rootfs plan step; false for one it
-// does not carry (parent-private, hooks, move-root, chroot, an idmapped
-// bind, tmpcopyup). netNew: the container has a network namespace of its
+// does not carry (parent-private, move-root, chroot, an idmapped bind,
+// tmpcopyup). netNew: the container has a network namespace of its
 // own making, where a new sysfs is never refused.
 func mountStep(op rootfs.Op, netNew bool) (execstage.Step, bool) {
 	m := execstage.Step{Source: op.Source, Target: op.Target, Type: op.Type, Data: op.Data, Link: op.Link,

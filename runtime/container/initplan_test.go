@@ -46,7 +46,9 @@ func TestInitPlanFallsBack(t *testing.T) {
 		{"seccomp listener", nil, &initFilter{bpf: make([]byte, 8), notify: true, stageOK: true}, false},
 		{"terminal", func(s *specs.Spec, _ *CreateOpts) { s.Process.Terminal = true }, nil, false},
 		{"no pivot", func(_ *specs.Spec, o *CreateOpts) { o.NoPivot = true }, nil, false},
-		{"prestart hook", func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook}} }, nil, false},
+		{"prestart hook", func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook}} }, nil, true},
+		{"createRuntime hook", func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{hook}} }, nil, true},
+		{"createContainer hook", func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{hook}} }, nil, false},
 		{"startContainer hook", func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{hook}} }, nil, false},
 		{"poststop hook", func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{Poststop: []specs.Hook{hook}} }, nil, true},
 		{"no mount namespace", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces = nil }, nil, false},
@@ -141,6 +143,26 @@ func TestInitPlanSteps(t *testing.T) {
 	}
 	if _, err := plan.Encode(); err != nil {
 		t.Errorf("encode: %v", err)
+	}
+	for _, st := range su.Steps {
+		if st.Kind == execstage.Hooks {
+			t.Errorf("a hooks step without hooks: %v", kinds)
+		}
+	}
+	// Prestart hooks: asked for right before pivot_root, every mount made.
+	hooked := initPlanFor(t, func(s *specs.Spec, _ *CreateOpts) {
+		s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}}
+	}, nil)
+	if n := len(hooked.Setup.Steps); n < 3 || hooked.Setup.Steps[n-1].Kind == execstage.Hooks {
+		t.Fatalf("hooked steps %+v", hooked.Setup.Steps)
+	}
+	for i, st := range hooked.Setup.Steps {
+		if st.Kind == execstage.PivotRoot && hooked.Setup.Steps[i-1].Kind != execstage.Hooks {
+			t.Errorf("step before pivot_root: %v, want hooks", hooked.Setup.Steps[i-1].Kind)
+		}
+	}
+	if hooked.Setup.Quoted != `"sh"` {
+		t.Errorf("quoted program %s", hooked.Setup.Quoted)
 	}
 	if p := initPlanFor(t, func(s *specs.Spec, _ *CreateOpts) { s.Process.Args = []string{"./x"} }, nil); !p.Setup.Home ||
 		!reflect.DeepEqual(p.Setup.Candidates, []string{"./x"}) || p.Keyring != "_ses.id" {

@@ -125,19 +125,7 @@ func (l *initLaunch) goInit(c *Container, msg *syncMsg, phase func(string)) ([]i
 	}
 	fds, err := recv(l.sock, msg)
 	if err == nil && msg.Type == msgHooks {
-		// Mounts are in place, the root not yet switched: prestart and
-		// createRuntime hooks run here, in the runtime's namespaces.
-		st := c.hookState(Creating, pid)
-		if err = runHooks("prestart", spec.Hooks.Prestart, st); err == nil {
-			err = runHooks("createRuntime", spec.Hooks.CreateRuntime, st)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := send(l.sock, syncMsg{Type: msgHooksDone}); err != nil {
-			return nil, err
-		}
-		fds, err = recv(l.sock, msg)
+		fds, err = l.serveHooks(c, msg)
 	}
 	if err == nil && msg.Type == msgListener {
 		st := specs.State{Version: specs.Version, ID: c.rec.ID, Status: specs.StateCreating, Pid: pid, Bundle: bundle, Annotations: spec.Annotations}
@@ -147,6 +135,26 @@ func (l *initLaunch) goInit(c *Container, msg *syncMsg, phase func(string)) ([]i
 		fds, err = recv(l.sock, msg)
 	}
 	return fds, err
+}
+
+// serveHooks runs the prestart and createRuntime hooks the init asked
+// for ("hooks": its mounts are in place, the root not yet switched), in
+// the runtime's namespaces, tells it they ran, and reads its next
+// message into msg.
+func (l *initLaunch) serveHooks(c *Container, msg *syncMsg) ([]int, error) {
+	if h := l.spec.Hooks; h != nil {
+		st := c.hookState(Creating, l.pid)
+		if err := runHooks("prestart", h.Prestart, st); err != nil {
+			return nil, err
+		}
+		if err := runHooks("createRuntime", h.CreateRuntime, st); err != nil {
+			return nil, err
+		}
+	}
+	if err := send(l.sock, syncMsg{Type: msgHooksDone}); err != nil {
+		return nil, err
+	}
+	return recv(l.sock, msg)
 }
 
 // kill ends the last launch's init, if any, and waits for it.

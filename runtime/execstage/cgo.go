@@ -76,7 +76,8 @@ func parse(b []byte) (parsed, error) {
 		return out, nil
 	}
 	su := &p.setup
-	out.setup = &Setup{Hostname: C.GoString(su.hostname), Domainname: C.GoString(su.domainname), Home: su.h.flags&C.HAKO_SETUP_HOME != 0}
+	out.setup = &Setup{Hostname: C.GoString(su.hostname), Domainname: C.GoString(su.domainname), Quoted: C.GoString(su.quoted),
+		Home: su.h.flags&C.HAKO_SETUP_HOME != 0}
 	for _, m := range unsafe.Slice(su.mounts, su.h.nmounts) {
 		out.setup.Steps = append(out.setup.Steps, Step{
 			Kind: StepKind(m.kind), Source: C.GoString(m.source), Target: C.GoString(m.target), Type: C.GoString(m._type),

@@ -102,7 +102,7 @@ static int parse_setup(uint8_t *b, size_t n, struct hako_setup *su, char *err, s
 	size_t count = 0;
 	for (char *c = s; c < end; c++)
 		count += *c == 0;
-	if (count != 2 + 5 * (size_t)h->nmounts + 2 * (size_t)h->nsysctls + h->ncands)
+	if (count != 3 + 5 * (size_t)h->nmounts + 2 * (size_t)h->nsysctls + h->ncands)
 		return perr(err, errlen, "setup string count mismatch");
 	su->mounts = calloc(h->nmounts + 1, sizeof(*su->mounts));
 	su->sysctls = calloc(2 * (size_t)h->nsysctls + 1, sizeof(char *));
@@ -111,6 +111,7 @@ static int parse_setup(uint8_t *b, size_t n, struct hako_setup *su, char *err, s
 		return perr(err, errlen, "out of memory");
 	su->hostname = next_str(&s);
 	su->domainname = next_str(&s);
+	su->quoted = next_str(&s);
 	for (uint32_t i = 0; i < h->nmounts; i++) {
 		struct hako_mount *m = &su->mounts[i];
 		memcpy(m, b + sizeof(su->h) + (size_t)i * HAKO_MOUNT_WIRE, HAKO_MOUNT_WIRE);
@@ -214,32 +215,26 @@ static int sync_fd = -1;
 static int told_ok; // past "ok": failures go to stderr
 static int execing; // the program's execve failed: ENOENT exits 127
 
-// cause is Go's wording of errno: strerror's, lower-case first.
-static void cause(int e, char *buf, size_t len)
+// hako_cause is Go's wording of errno: strerror's, lower-case first.
+void hako_cause(int e, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", strerror(e));
 	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
 		buf[0] += 'a' - 'A';
 }
 
-void hako_fail(const char *fmt, ...)
+int hako_sync_fd(void) { return told_ok ? -1 : sync_fd; }
+
+void hako_fail_text(const char *text)
 {
 	int e = errno;
-	char msg[1024], why[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	cause(e, why, sizeof(why));
 	if (told_ok || sync_fd < 0) {
-		dprintf(2, "hako: %s: %s\n", msg, why);
+		dprintf(2, "hako: %s\n", text);
 		_exit(execing && e == ENOENT ? 127 : 126);
 	}
 	char json[3072];
 	size_t j = (size_t)snprintf(json, sizeof(json), "{\"type\":\"error\",\"error\":\"");
-	char full[1400];
-	snprintf(full, sizeof(full), "%s: %s", msg, why);
-	for (const char *c = full; *c && j < sizeof(json) - 64; c++) {
+	for (const char *c = text; *c && j < sizeof(json) - 64; c++) {
 		if (*c == '"' || *c == '\\')
 			json[j++] = '\\', json[j++] = *c;
 		else if ((unsigned char)*c < 0x20)
@@ -250,6 +245,20 @@ void hako_fail(const char *fmt, ...)
 	j += (size_t)snprintf(json + j, sizeof(json) - j, "\"}");
 	send(sync_fd, json, j, MSG_NOSIGNAL);
 	_exit(1);
+}
+
+void hako_fail(const char *fmt, ...)
+{
+	int e = errno;
+	char msg[1024], why[256], full[1400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hako_cause(e, why, sizeof(why));
+	snprintf(full, sizeof(full), "%s: %s", msg, why);
+	errno = e;
+	hako_fail_text(full);
 }
 
 // read_plan reads the whole memfd fd names.

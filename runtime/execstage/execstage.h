@@ -42,7 +42,8 @@ struct hako_plan_hdr {
 #define HAKO_SETUP_HOME 1 // add HOME from /etc/passwd
 
 // The setup section: this header (20 bytes), nmounts steps of struct
-// hako_mount (72 bytes each), then its strings: hostname, domainname;
+// hako_mount (72 bytes each), then its strings: hostname, domainname,
+// the program's name quoted as Go quotes it;
 // per step source, target, type, data, link; per sysctl path and value;
 // the program's candidate paths.
 struct hako_setup_hdr {
@@ -65,6 +66,7 @@ enum {
 	HAKO_M_HOST_SETTINGS,
 	HAKO_M_READONLY_PATH,
 	HAKO_M_MASK_PATH,
+	HAKO_M_HOOKS,
 	HAKO_M_KINDS
 };
 
@@ -82,7 +84,7 @@ struct hako_mount {
 struct hako_setup {
 	struct hako_setup_hdr h;
 	struct hako_mount *mounts;
-	const char *hostname, *domainname;
+	const char *hostname, *domainname, *quoted;
 	const char **sysctls; // path, value, path, value, ...
 	const char **cands;
 };
@@ -107,6 +109,15 @@ int hako_clean_path(char *p);
 // hako_fail reports a failure (errno's cause appended) to the parent or
 // stderr and exits.
 __attribute__((format(printf, 1, 2), noreturn)) void hako_fail(const char *fmt, ...);
+
+// hako_cause is Go's wording of errno e: strerror's, lower-case first.
+void hako_cause(int e, char *buf, size_t len);
+
+// hako_fail_text is hako_fail with text as the whole message.
+__attribute__((noreturn)) void hako_fail_text(const char *text);
+
+// hako_sync_fd is the socket to the parent (-1 past "ok").
+int hako_sync_fd(void);
 
 // hako_parse_plan checks b (n bytes) and points p into it; argv and envp
 // are allocated. Returns 0, or -1 with a reason in err.

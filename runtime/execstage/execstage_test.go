@@ -38,7 +38,7 @@ func validInit() *Plan {
 			{Kind: MaskPath, Target: "/proc/kcore"},
 		},
 		Hostname: "h", Sysctls: [][2]string{{"/proc/sys/kernel/msgmax", "8192"}},
-		Candidates: []string{"/bin/sh", "sh"}, Home: true,
+		Candidates: []string{"/bin/sh", "sh"}, Home: true, Quoted: `"sh"`,
 	}
 	return p
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -508,6 +509,24 @@ static void mask_path(const char *path)
 	close(t);
 }
 
+// hooks has the parent run the prestart and createRuntime hooks: every
+// mount is made, the root not yet switched.
+static void hooks(void)
+{
+	static const char req[] = "{\"type\":\"hooks\"}", done[] = "{\"type\":\"hooks-done\"}";
+	int fd = hako_sync_fd();
+	char buf[64];
+	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) < 0)
+		fail("send hooks");
+	ssize_t n;
+	do
+		n = recv(fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	// Anything else: the parent failed them, or is gone; it reports.
+	if (n != (ssize_t)sizeof(done) - 1 || memcmp(buf, done, sizeof(done) - 1) != 0)
+		_exit(1);
+}
+
 static void step(const struct hako_setup *su, uint32_t i)
 {
 	const struct hako_mount *m = &su->mounts[i];
@@ -574,6 +593,9 @@ static void step(const struct hako_setup *su, uint32_t i)
 	case HAKO_M_MASK_PATH:
 		mask_path(m->target);
 		break;
+	case HAKO_M_HOOKS:
+		hooks();
+		break;
 	default:
 		errno = EINVAL;
 		fail("setup step %u: unknown kind %u", i, m->kind);
@@ -621,22 +643,43 @@ static char *passwd_home(uid_t uid)
 	return home ? home : strdup("/");
 }
 
-// find_program is exec.LookPath's check on each candidate: a file, not
-// a directory, that access(2) lets this process execute (or, where
-// faccessat2 is refused, with an execute bit).
-static const char *find_program(const struct hako_setup *su)
+// find_program is exec.LookPath's search over the candidates: a file,
+// not a directory, that access(2) lets this process execute (or, where
+// faccessat2 is refused, with an execute bit). Its errors are
+// exec.LookPath's texts, which clients match ("executable file not
+// found").
+static const char *find_program(const struct hako_plan *p)
 {
+	const struct hako_setup *su = &p->setup;
+	int slash = strchr(p->argv[0], '/') != NULL;
+	char msg[PATH_MAX + 512], why[256];
 	for (uint32_t i = 0; i < su->h.ncands; i++) {
 		const char *c = su->cands[i];
 		struct stat st;
-		if (stat(c, &st) < 0 || S_ISDIR(st.st_mode))
-			continue;
-		if (faccessat(AT_FDCWD, c, X_OK, AT_EACCESS) == 0 ||
-		    ((errno == ENOSYS || errno == EPERM) && (st.st_mode & 0111)))
+		int e;
+		if (stat(c, &st) < 0) {
+			e = errno;
+			hako_cause(e, why, sizeof(why));
+			snprintf(msg, sizeof(msg), "exec: %s: stat %s: %s", su->quoted, c, why);
+		} else if (S_ISDIR(st.st_mode)) {
+			e = EISDIR;
+			snprintf(msg, sizeof(msg), "exec: %s: is a directory", su->quoted);
+		} else if (faccessat(AT_FDCWD, c, X_OK, AT_EACCESS) == 0 ||
+			   ((errno == ENOSYS || errno == EPERM) && (st.st_mode & 0111))) {
 			return c;
+		} else {
+			e = errno == ENOSYS || errno == EPERM ? EACCES : errno;
+			hako_cause(e, why, sizeof(why));
+			snprintf(msg, sizeof(msg), "exec: %s: %s", su->quoted, why);
+		}
+		if (slash) {
+			errno = e;
+			hako_fail_text(msg);
+		}
 	}
+	snprintf(msg, sizeof(msg), "exec: %s: executable file not found in $PATH", su->quoted);
 	errno = ENOENT;
-	fail("exec: %s: executable file not found", su->cands[0]);
+	hako_fail_text(msg);
 }
 
 void hako_setup(struct hako_plan *p)
@@ -657,5 +700,5 @@ void hako_setup(struct hako_plan *p)
 		envp[p->h.envc + 1] = NULL;
 		p->envp = envp;
 	}
-	p->path = find_program(su);
+	p->path = find_program(p);
 }

@@ -28,6 +28,9 @@ type Setup struct {
 	// the search (the PATH lookup done): the first that is an executable
 	// file is run.
 	Candidates []string
+	// Quoted is the program's name (Args[0]) as strconv.Quote writes it:
+	// the stage's errors for a program not found are exec.LookPath's.
+	Quoted string
 	// Home adds HOME to the environment from the user's /etc/passwd
 	// entry in the container ("/" when none).
 	Home bool
@@ -74,6 +77,10 @@ const (
 	// MaskPath hides Target (if it exists) under /dev/null or an empty
 	// read-only tmpfs.
 	MaskPath
+	// Hooks says "hooks" to the parent and waits for "hooks-done": the
+	// parent runs the prestart and createRuntime hooks there, every
+	// mount made and the root not yet switched.
+	Hooks
 	stepKinds
 )
 
@@ -96,8 +103,9 @@ const (
 )
 
 // encode lays the setup section out: its header, the steps, then the
-// strings (hostname, domainname; per step source, target, type, data,
-// link; per sysctl path and value; the candidates).
+// strings (hostname, domainname, the quoted program name; per step
+// source, target, type, data, link; per sysctl path and value; the
+// candidates).
 func (s *Setup) encode() ([]byte, error) {
 	if len(s.Steps) > maxSteps || len(s.Sysctls) > maxSteps || len(s.Candidates) > maxSteps {
 		return nil, errors.New("exec plan: setup too large")
@@ -105,7 +113,7 @@ func (s *Setup) encode() ([]byte, error) {
 	if len(s.Candidates) == 0 {
 		return nil, errors.New("exec plan: no program candidates")
 	}
-	strs := []string{s.Hostname, s.Domainname}
+	strs := []string{s.Hostname, s.Domainname, s.Quoted}
 	for _, m := range s.Steps {
 		if m.Kind >= stepKinds {
 			return nil, fmt.Errorf("exec plan: unknown mount step %d", m.Kind)
