@@ -322,8 +322,9 @@ func TestSysctls(t *testing.T) {
 	}
 	// Without a proc mount the image's /proc would take the writes: a
 	// link there could lead them to any file of the container's. Both
-	// inits refuse (the Go init's error is reported), for each kind of
-	// /proc an image may have.
+	// inits refuse in the same words (the init without Go's error is the
+	// Go init's redo, or, once a prestart hook ran, its own), for each
+	// kind of /proc an image may have.
 	for name, image := range map[string]func(rootfs string){
 		"directory": func(rootfs string) { os.MkdirAll(filepath.Join(rootfs, "proc/sys/kernel"), 0o755) },
 		"link": func(rootfs string) {
@@ -331,7 +332,8 @@ func TestSysctls(t *testing.T) {
 			os.Symlink("/tmp", filepath.Join(rootfs, "proc"))
 		},
 	} {
-		for _, goInit := range []bool{false, true} {
+		for _, mode := range []string{"stage", "go", "stage+hook"} {
+			goInit := mode == "go"
 			bundle := e.bundle([]string{"true"}, func(s *specs.Spec) {
 				var mounts []specs.Mount
 				for _, m := range s.Mounts {
@@ -344,12 +346,15 @@ func TestSysctls(t *testing.T) {
 				if goInit {
 					s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
 				}
+				if mode == "stage+hook" {
+					s.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook("cat > /dev/null")}}
+				}
 			})
 			image(filepath.Join(bundle, "rootfs"))
 			before := e.snapshot()
 			r := e.hako("run", "--bundle", bundle, e.id("sysctl-noproc"))
 			if want := "linux.sysctl needs the config to mount proc at /proc"; r.code == 0 || !strings.Contains(r.stderr, want) {
-				t.Errorf("%s /proc (Go init %v): %+v, want %q", name, goInit, r, want)
+				t.Errorf("%s /proc (%s): %+v, want %q", name, mode, r, want)
 			}
 			e.sameAs(before)
 		}

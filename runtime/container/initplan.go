@@ -179,9 +179,13 @@ func mknodStep(m execstage.Step, d *specs.LinuxDevice) (execstage.Step, bool) {
 }
 
 // candidates are the paths exec.LookPath tries for p's program, in its
-// order, with p's PATH.
+// order, with p's PATH; none for a name it refuses without a search ("",
+// ".", ".."), which the Go init reports.
 func candidates(p *specs.Process) []string {
 	file := p.Args[0]
+	if file == "" || file == "." || file == ".." {
+		return nil
+	}
 	if strings.Contains(file, "/") {
 		return []string{file}
 	}

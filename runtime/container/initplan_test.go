@@ -72,6 +72,7 @@ func TestInitPlanFallsBack(t *testing.T) {
 		{"scheduler", func(s *specs.Spec, _ *CreateOpts) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther} }, nil, false},
 		{"apparmor", func(s *specs.Spec, _ *CreateOpts) { s.Process.ApparmorProfile = "x" }, nil, false},
 		{"empty PATH", func(s *specs.Spec, _ *CreateOpts) { s.Process.Env = nil }, nil, false},
+		{"program ..", func(s *specs.Spec, _ *CreateOpts) { s.Process.Args = []string{".."} }, nil, false},
 		{"unknown capability here", func(s *specs.Spec, _ *CreateOpts) {
 			s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_CHECKPOINT_RESTORE_X")
 		}, nil, true}, // unknown names are skipped (a warning), as by the Go init

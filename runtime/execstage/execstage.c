@@ -232,7 +232,7 @@ void hako_fail_text(const char *text)
 		dprintf(2, "hako: %s\n", text);
 		_exit(execing && e == ENOENT ? 127 : 126);
 	}
-	char json[3072];
+	char json[16384];
 	size_t j = (size_t)snprintf(json, sizeof(json), "{\"type\":\"error\",\"error\":\"");
 	for (const char *c = text; *c && j < sizeof(json) - 64; c++) {
 		if (*c == '"' || *c == '\\')

@@ -426,8 +426,17 @@ static void pivot(const char *source)
 		fail("open /");
 	if (chdir(source) < 0)
 		fail("chdir %s", source);
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		fail("pivot_root %s", source);
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		if (errno == EINVAL) {
+			char msg[PATH_MAX + 256];
+			snprintf(msg, sizeof(msg),
+				 "prepare rootfs: pivot_root %s: invalid argument (a root on ramfs or the initramfs cannot "
+				 "be pivoted: use --no-pivot)",
+				 source);
+			hako_fail_text(msg);
+		}
+		fail("prepare rootfs: pivot_root %s", source);
+	}
 	if (fchdir(old) < 0)
 		fail("fchdir old root");
 	if (mount("", ".", "", MS_SLAVE | MS_REC, "") < 0)
@@ -442,26 +451,69 @@ static void pivot(const char *source)
 		fail("open /");
 }
 
+// quote writes s as Go's %q does for the texts seen here (ASCII escaped
+// as strconv.Quote escapes it; other bytes, UTF-8 as a rule, as they are):
+// the errors after the hooks ran are the stage's and read as the Go init's.
+static const char *quote(const char *s, char *buf, size_t len)
+{
+	size_t j = 0;
+	buf[j++] = '"';
+	for (; *s && j + 6 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '"': case '\\': buf[j++] = '\\'; buf[j++] = (char)c; break;
+		case '\a': buf[j++] = '\\'; buf[j++] = 'a'; break;
+		case '\b': buf[j++] = '\\'; buf[j++] = 'b'; break;
+		case '\f': buf[j++] = '\\'; buf[j++] = 'f'; break;
+		case '\n': buf[j++] = '\\'; buf[j++] = 'n'; break;
+		case '\r': buf[j++] = '\\'; buf[j++] = 'r'; break;
+		case '\t': buf[j++] = '\\'; buf[j++] = 't'; break;
+		case '\v': buf[j++] = '\\'; buf[j++] = 'v'; break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				j += (size_t)snprintf(buf + j, len - j, "\\x%02x", c);
+			else
+				buf[j++] = (char)c;
+		}
+	}
+	buf[j++] = '"';
+	buf[j] = 0;
+	return buf;
+}
+
 static void host_settings(const struct hako_setup *su, int more)
 {
+	char q[1024];
 	if (su->hostname[0] && sethostname(su->hostname, strlen(su->hostname)) < 0)
-		fail("set hostname %s", su->hostname);
+		fail("set hostname %s", quote(su->hostname, q, sizeof(q)));
 	if (su->domainname[0] && setdomainname(su->domainname, strlen(su->domainname)) < 0)
-		fail("set domainname %s", su->domainname);
+		fail("set domainname %s", quote(su->domainname, q, sizeof(q)));
 	// The sysctls and the steps after this one go through /proc: it must
-	// be a real procfs, not whatever the image put at /proc.
+	// be a real procfs, not whatever the image put at /proc. (The Go
+	// init's texts.)
 	struct statfs sf;
 	struct stat st;
 	if ((more || su->h.nsysctls > 0) && (lstat("/proc", &st) < 0 || !S_ISDIR(st.st_mode) ||
 					     statfs("/proc", &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
 		errno = EINVAL;
-		fail("/proc in the container is not procfs");
+		hako_fail_text(su->h.nsysctls > 0 ? "set sysctls: /proc in the container is not procfs: "
+						    "linux.sysctl needs the config to mount proc at /proc"
+						  : "/proc in the container is not procfs: masked and read-only paths need "
+						    "the config to mount proc at /proc");
 	}
 	for (uint32_t i = 0; i < su->h.nsysctls; i++) {
 		const char *path = su->sysctls[2 * i], *v = su->sysctls[2 * i + 1];
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0);
-		if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v))
-			fail("set sysctl %s", path);
+		if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v)) {
+			// The key, as the config has it: checkSysctls took none with
+			// a '/', and the path is it with '.' made '/'.
+			char key[PATH_MAX];
+			snprintf(key, sizeof(key), "%s", path + strlen("/proc/sys/"));
+			for (char *c = key; *c; c++)
+				if (*c == '/')
+					*c = '.';
+			fail("set sysctl %s=%s", key, quote(v, q, sizeof(q)));
+		}
 		close(fd);
 	}
 }
