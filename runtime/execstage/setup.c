@@ -34,49 +34,13 @@
 #include <unistd.h>
 
 #include "execstage.h"
+#include "setup.h"
 
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
 
 #define fail hako_fail
-
-// root is the directory targets are resolved in: the rootfs before the
-// root switch, "/" after it.
-static int root = -1;
-
-static int openat2_retry(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
-{
-	struct open_how how = {.flags = flags | O_CLOEXEC, .resolve = resolve};
-	// With RESOLVE_IN_ROOT the kernel gives up on a lookup through ".."
-	// when any rename or mount happened meanwhile: EAGAIN, try again.
-	for (int i = 0;; i++) {
-		int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-		if (fd >= 0 || errno != EAGAIN || i == 100)
-			return fd;
-	}
-}
-
-// rel is path relative to the root ("." for the root itself).
-static const char *rel(const char *path)
-{
-	while (*path == '/')
-		path++;
-	return *path ? path : ".";
-}
-
-static int open_in(const char *path, int flags)
-{
-	return openat2_retry(root, rel(path), (uint64_t)flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-}
-
-static int must_open_in(const char *path, int flags)
-{
-	int fd = open_in(path, flags);
-	if (fd < 0)
-		fail("open %s in the container's root", path);
-	return fd;
-}
 
 // fd_path is how mount(2) reaches what fd refers to (two at a time).
 static const char *fd_path(int fd)
@@ -86,215 +50,6 @@ static const char *fd_path(int fd)
 	i ^= 1;
 	snprintf(buf[i], sizeof(buf[i]), "/proc/self/fd/%d", fd);
 	return buf[i];
-}
-
-// split puts path's parent (a clean absolute path) into dir and returns
-// its last name.
-static const char *split(const char *path, char *dir, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash || slash[1] == 0 || (size_t)(slash - path) >= len) {
-		errno = EINVAL;
-		fail("split %s", path);
-	}
-	size_t n = slash == path ? 1 : (size_t)(slash - path);
-	memcpy(dir, path, n);
-	dir[n] = 0;
-	return slash + 1;
-}
-
-// hako_clean_path makes the absolute path p lexically clean in place, as Go's
-// filepath.Clean: no empty, "." or ".." components ("/.." is "/"). Each
-// name is written after its slash, never past where it was read: every
-// name of the input is preceded by a slash of its own.
-int hako_clean_path(char *p)
-{
-	if (p[0] != '/')
-		return -1;
-	char *out = p, *in = p;
-	size_t depth = 0;
-	while (*in) {
-		while (*in == '/')
-			in++;
-		if (!*in)
-			break;
-		char *end = strchrnul(in, '/');
-		size_t n = (size_t)(end - in);
-		if (n == 2 && in[0] == '.' && in[1] == '.') {
-			if (depth > 0) {
-				while (out > p && *--out != '/')
-					;
-				depth--;
-			}
-		} else if (n != 1 || in[0] != '.') {
-			*out++ = '/';
-			memmove(out, in, n);
-			out += n;
-			depth++;
-		}
-		in = end;
-	}
-	if (out == p)
-		*out++ = '/';
-	*out = 0;
-	return 0;
-}
-
-#define MAX_LINKS 40 // as the kernel's ELOOP
-
-// mkdir_in makes path and its missing parents inside the root and
-// returns it opened O_PATH; at gets its link-free path in the root. As
-// the Go init's mkdirIn: each step is one name opened O_NOFOLLOW from
-// the directory already reached; a link is read and its target walked
-// from the root (absolute) or from where it stands (relative), ".."
-// never climbs above the root, and a link that dangles gets its target
-// made inside the root.
-static int mkdir_in_at(const char *path, char at[PATH_MAX])
-{
-	snprintf(at, PATH_MAX, "/");
-	char rest[2 * PATH_MAX + 2], tmp[2 * PATH_MAX + 2], link[PATH_MAX];
-	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest)) {
-		errno = ENAMETOOLONG;
-		fail("mkdir %s", path);
-	}
-	int cur = fcntl(root, F_DUPFD_CLOEXEC, 0), links = 0;
-	if (cur < 0)
-		fail("dup the root's descriptor");
-	for (char *p = rest;;) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		char *end = strchrnul(p, '/'), name[NAME_MAX + 1];
-		size_t n = (size_t)(end - p), alen = strlen(at);
-		if (n > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			fail("mkdir %s", path);
-		}
-		memcpy(name, p, n);
-		name[n] = 0;
-		p = end;
-		if (strcmp(name, ".") == 0)
-			continue;
-		if (strcmp(name, "..") == 0) {
-			char *slash = strrchr(at, '/');
-			slash[slash == at] = 0; // "/a/b" -> "/a", "/a" -> "/"
-			int up = open_in(at, O_PATH | O_DIRECTORY);
-			if (up < 0)
-				fail("open %s in the container's root", at);
-			close(cur);
-			cur = up;
-			continue;
-		}
-		int next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && errno == ENOENT) {
-			if (mkdirat(cur, name, 0755) < 0 && errno != EEXIST)
-				fail("mkdir %s%s%s in the container's root", at, alen > 1 ? "/" : "", name);
-			next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		}
-		struct stat st;
-		if (next < 0 || fstat(next, &st) < 0)
-			fail("open %s%s%s in the container's root", at, alen > 1 ? "/" : "", name);
-		if (S_ISDIR(st.st_mode)) {
-			close(cur);
-			cur = next;
-			if (snprintf(at + alen, PATH_MAX - alen, "%s%s", alen > 1 ? "/" : "", name) >= (int)(PATH_MAX - alen)) {
-				errno = ENAMETOOLONG;
-				fail("mkdir %s", path);
-			}
-			continue;
-		}
-		close(next);
-		if (!S_ISLNK(st.st_mode)) {
-			errno = ENOTDIR;
-			fail("mkdir %s%s%s in the container's root", at, alen > 1 ? "/" : "", name);
-		}
-		if (++links > MAX_LINKS) {
-			errno = ELOOP;
-			fail("resolve %s in the container's root", path);
-		}
-		ssize_t ln = readlinkat(cur, name, link, sizeof(link) - 1);
-		if (ln < 0)
-			fail("readlink %s%s%s", at, alen > 1 ? "/" : "", name);
-		link[ln] = 0;
-		if (link[0] == '/') {
-			int up = fcntl(root, F_DUPFD_CLOEXEC, 0);
-			if (up < 0)
-				fail("dup the root's descriptor");
-			close(cur);
-			cur = up;
-			snprintf(at, PATH_MAX, "/");
-		}
-		// The link's target, then what was left to walk.
-		if (snprintf(tmp, sizeof(tmp), "%s/%s", link, p) >= (int)sizeof(tmp)) {
-			errno = ENAMETOOLONG;
-			fail("resolve %s in the container's root", path);
-		}
-		memcpy(rest, tmp, strlen(tmp) + 1);
-		p = rest;
-	}
-	return cur;
-}
-
-static int mkdir_in(const char *path)
-{
-	char at[PATH_MAX];
-	int fd = open_in(path, O_PATH | O_DIRECTORY);
-	return fd >= 0 ? fd : mkdir_in_at(path, at);
-}
-
-// create_file_in makes path (and its parents) as an empty file of mode
-// unless something is there, and returns it opened O_PATH. A dangling
-// link in its place gets its target made, inside the root.
-static int create_file_in(const char *target, mode_t mode)
-{
-	char path[PATH_MAX], dir[PATH_MAX], at[PATH_MAX], link[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s", target) >= (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		fail("create %s", target);
-	}
-	for (int links = 0;; links++) {
-		// Cleaned first, as the Go init's openIn does: a ".." of a link's
-		// text cancels the name before it, never goes up from where a
-		// link led.
-		if (hako_clean_path(path) < 0) {
-			errno = EINVAL;
-			fail("create %s: not an absolute path", path);
-		}
-		int fd = open_in(path, O_PATH);
-		if (fd >= 0)
-			return fd;
-		const char *name = split(path, dir, sizeof(dir));
-		int d = open_in(dir, O_PATH | O_DIRECTORY);
-		if (d < 0)
-			d = mkdir_in_at(dir, at);
-		else if (snprintf(at, sizeof(at), "%s", dir) < 0)
-			fail("create %s", path);
-		// O_EXCL|O_NOFOLLOW: nothing that stands there is written through.
-		int f = openat(d, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode);
-		if (f >= 0) {
-			close(f);
-			close(d);
-			return must_open_in(path, O_PATH);
-		}
-		if (errno != EEXIST || links >= MAX_LINKS)
-			fail("create %s in the container's root", path);
-		ssize_t ln = readlinkat(d, name, link, sizeof(link) - 1);
-		close(d);
-		if (ln < 0) {
-			errno = EEXIST;
-			fail("create %s in the container's root", path);
-		}
-		link[ln] = 0;
-		char next[PATH_MAX];
-		int w = link[0] == '/' ? snprintf(next, sizeof(next), "%s", link)
-				       : snprintf(next, sizeof(next), "%s/%s", at, link);
-		if (w >= (int)sizeof(next)) {
-			errno = ENAMETOOLONG;
-			fail("create %s", path);
-		}
-		memcpy(path, next, (size_t)w + 1);
-	}
 }
 
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
@@ -329,7 +84,7 @@ static uint64_t current_flags(int fd, const char *path)
 // is dropped (as the Go init does, and runc).
 static void remount(const char *path, uint64_t flags, uint64_t clear)
 {
-	int t = must_open_in(path, O_PATH);
+	int t = hako_must_open_in(path, O_PATH);
 	uint64_t keep = current_flags(t, path);
 	if (flags & ATIME_FLAGS)
 		keep &= ~(uint64_t)ATIME_FLAGS;
@@ -345,18 +100,18 @@ static void do_mount(const struct hako_mount *m)
 	if (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0) {
 		// Never through a link of the image's (CVE-2019-19921): what is
 		// checked is what gets mounted on.
-		t = openat2_retry(root, rel(m->target), O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		t = hako_openat2(hako_root, hako_rel(m->target), O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
 		if (t < 0 && errno == ELOOP)
 			fail("mount %s on %s: the destination is a symlink in the rootfs", m->type, m->target);
 	}
 	int existed = 0;
 	if (strcmp(m->type, "tmpfs") == 0) {
-		int fd = open_in(m->target, O_PATH | O_DIRECTORY);
+		int fd = hako_open_in(m->target, O_PATH | O_DIRECTORY);
 		if ((existed = fd >= 0))
 			close(fd);
 	}
 	if (t < 0)
-		t = mkdir_in(m->target);
+		t = hako_mkdir_in(m->target);
 	char data[4096];
 	const char *d = m->data;
 	if (existed) {
@@ -383,7 +138,7 @@ static void do_bind(const struct hako_mount *m)
 	struct stat st;
 	if (stat(m->source, &st) < 0)
 		fail("stat %s", m->source);
-	int t = S_ISDIR(st.st_mode) ? mkdir_in(m->target) : create_file_in(m->target, 0644);
+	int t = S_ISDIR(st.st_mode) ? hako_mkdir_in(m->target) : hako_create_file_in(m->target, 0644);
 	if (mount(m->source, fd_path(t), "", m->flags, "") < 0)
 		fail("bind %s on %s", m->source, m->target);
 	close(t);
@@ -392,8 +147,8 @@ static void do_bind(const struct hako_mount *m)
 static void do_mknod(const struct hako_mount *m)
 {
 	char dir[PATH_MAX];
-	const char *name = split(m->target, dir, sizeof(dir));
-	int d = mkdir_in(dir);
+	const char *name = hako_split(m->target, dir, sizeof(dir));
+	int d = hako_mkdir_in(dir);
 	mode_t old = umask(0); // the node gets exactly the config's mode
 	// A node the image left is replaced; unlinkat never follows links.
 	if (unlinkat(d, name, 0) < 0 && errno != ENOENT)
@@ -410,8 +165,8 @@ static void do_mknod(const struct hako_mount *m)
 static void do_symlink(const struct hako_mount *m)
 {
 	char dir[PATH_MAX];
-	const char *name = split(m->target, dir, sizeof(dir));
-	int d = mkdir_in(dir);
+	const char *name = hako_split(m->target, dir, sizeof(dir));
+	int d = hako_mkdir_in(dir);
 	if (symlinkat(m->link, d, name) < 0 && errno != EEXIST)
 		fail("symlink %s", m->target);
 	close(d);
@@ -446,8 +201,8 @@ static void pivot(const char *source)
 	if (chdir("/") < 0)
 		fail("chdir /");
 	close(old);
-	close(root);
-	if ((root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	close(hako_root);
+	if ((hako_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		fail("open /");
 }
 
@@ -520,7 +275,7 @@ static void host_settings(const struct hako_setup *su, int more)
 
 static void readonly_path(const char *path)
 {
-	int t = open_in(path, O_PATH);
+	int t = hako_open_in(path, O_PATH);
 	if (t < 0 && errno == ENOENT)
 		return; // as runc
 	if (t < 0)
@@ -536,7 +291,7 @@ static void readonly_path(const char *path)
 // first (CVE-2025-31133).
 static void mask_path(const char *path)
 {
-	int t = open_in(path, O_PATH);
+	int t = hako_open_in(path, O_PATH);
 	if (t < 0 && errno == ENOENT)
 		return;
 	struct stat st;
@@ -548,7 +303,7 @@ static void mask_path(const char *path)
 		close(t);
 		return;
 	}
-	int null = must_open_in("/dev/null", O_PATH);
+	int null = hako_must_open_in("/dev/null", O_PATH);
 	if (fstat(null, &st) < 0)
 		fail("stat /dev/null");
 	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
@@ -582,7 +337,7 @@ static void hooks(void)
 static void step(const struct hako_setup *su, uint32_t i)
 {
 	const struct hako_mount *m = &su->mounts[i];
-	if (root < 0 && m->kind != HAKO_M_ROOT_PROPAGATION && m->kind != HAKO_M_BIND_ROOTFS) {
+	if (hako_root < 0 && m->kind != HAKO_M_ROOT_PROPAGATION && m->kind != HAKO_M_BIND_ROOTFS) {
 		errno = EINVAL;
 		fail("setup step %u: the rootfs is not bound yet", i);
 	}
@@ -595,7 +350,7 @@ static void step(const struct hako_setup *su, uint32_t i)
 	case HAKO_M_BIND_ROOTFS:
 		if (m->flags && mount(m->source, m->source, "", m->flags, "") < 0)
 			fail("bind %s on %s", m->source, m->source);
-		if ((root = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		if ((hako_root = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			fail("open %s", m->source);
 		break;
 	case HAKO_M_MOUNT:
@@ -609,14 +364,14 @@ static void step(const struct hako_setup *su, uint32_t i)
 		break;
 	case HAKO_M_SETATTR: {
 		struct mount_attr attr = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
-		t = must_open_in(m->target, O_PATH);
+		t = hako_must_open_in(m->target, O_PATH);
 		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 			fail("setattr %s", m->target);
 		close(t);
 		break;
 	}
 	case HAKO_M_PROPAGATE:
-		t = must_open_in(m->target, O_PATH);
+		t = hako_must_open_in(m->target, O_PATH);
 		if (mount("", fd_path(t), "", m->flags, "") < 0)
 			fail("propagate %s", m->target);
 		close(t);
@@ -625,7 +380,7 @@ static void step(const struct hako_setup *su, uint32_t i)
 		do_mknod(m);
 		break;
 	case HAKO_M_BIND_DEVICE:
-		t = create_file_in(m->target, 0);
+		t = hako_create_file_in(m->target, 0);
 		if (mount(m->target, fd_path(t), "", MS_BIND, "") < 0)
 			fail("bind %s on %s", m->target, m->target);
 		close(t);
@@ -654,95 +409,15 @@ static void step(const struct hako_setup *su, uint32_t i)
 	}
 }
 
-// passwd_home is the home of uid in /etc/passwd (its first megabyte),
-// or "/": read as the Go side's homeIn reads it.
-static char *passwd_home(uid_t uid)
-{
-	int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return strdup("/");
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return strdup("/");
-	}
-	size_t cap = 1 << 20, n = 0;
-	char *b = malloc(cap + 1);
-	if (!b)
-		fail("read /etc/passwd");
-	for (ssize_t r; n < cap && (r = read(fd, b + n, cap - n)) != 0; n += r > 0 ? (size_t)r : 0)
-		if (r < 0 && errno != EINTR)
-			break;
-	close(fd);
-	b[n] = 0;
-	char want[24], *home = NULL;
-	snprintf(want, sizeof(want), "%u", (unsigned)uid);
-	for (char *line = b, *next; line && !home; line = next) {
-		if ((next = memchr(line, '\n', (size_t)(b + n - line))))
-			*next++ = 0;
-		// name:password:uid:gid:gecos:home:shell
-		char *f[7] = {line};
-		int nf = 1;
-		for (char *c = line; *c && nf < 7; c++)
-			if (*c == ':') {
-				*c = 0;
-				f[nf++] = c + 1;
-			}
-		if (nf >= 6 && strcmp(f[2], want) == 0 && f[5][0])
-			home = strdup(f[5]);
-	}
-	free(b);
-	return home ? home : strdup("/");
-}
-
-// find_program is exec.LookPath's search over the candidates: a file,
-// not a directory, that access(2) lets this process execute (or, where
-// faccessat2 is refused, with an execute bit). Its errors are
-// exec.LookPath's texts, which clients match ("executable file not
-// found").
-static const char *find_program(const struct hako_plan *p)
-{
-	const struct hako_setup *su = &p->setup;
-	int slash = strchr(p->argv[0], '/') != NULL;
-	char msg[PATH_MAX + 512], why[256];
-	for (uint32_t i = 0; i < su->h.ncands; i++) {
-		const char *c = su->cands[i];
-		struct stat st;
-		int e;
-		if (stat(c, &st) < 0) {
-			e = errno;
-			hako_cause(e, why, sizeof(why));
-			snprintf(msg, sizeof(msg), "exec: %s: stat %s: %s", su->quoted, c, why);
-		} else if (S_ISDIR(st.st_mode)) {
-			e = EISDIR;
-			snprintf(msg, sizeof(msg), "exec: %s: is a directory", su->quoted);
-		} else if (faccessat(AT_FDCWD, c, X_OK, AT_EACCESS) == 0 ||
-			   ((errno == ENOSYS || errno == EPERM) && (st.st_mode & 0111))) {
-			return c;
-		} else {
-			e = errno == ENOSYS || errno == EPERM ? EACCES : errno;
-			hako_cause(e, why, sizeof(why));
-			snprintf(msg, sizeof(msg), "exec: %s: %s", su->quoted, why);
-		}
-		if (slash) {
-			errno = e;
-			hako_fail_text(msg);
-		}
-	}
-	snprintf(msg, sizeof(msg), "exec: %s: executable file not found in $PATH", su->quoted);
-	errno = ENOENT;
-	hako_fail_text(msg);
-}
-
 void hako_setup(struct hako_plan *p)
 {
 	const struct hako_setup *su = &p->setup;
 	for (uint32_t i = 0; i < su->h.nmounts; i++)
 		step(su, i);
-	if (root >= 0)
-		close(root);
+	if (hako_root >= 0)
+		close(hako_root);
 	if (su->h.flags & HAKO_SETUP_HOME) {
-		char *home = passwd_home(p->h.uid), *env = malloc(strlen(home) + 6);
+		char *home = hako_passwd_home(p->h.uid), *env = malloc(strlen(home) + 6);
 		char **envp = realloc(p->envp, (p->h.envc + 2) * sizeof(char *));
 		if (!env || !envp)
 			fail("set HOME");
@@ -752,5 +427,5 @@ void hako_setup(struct hako_plan *p)
 		envp[p->h.envc + 1] = NULL;
 		p->envp = envp;
 	}
-	p->path = find_program(p);
+	p->path = hako_find_program(p);
 }
