@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -62,5 +64,53 @@ func TestBinaryProtected(t *testing.T) {
 	e.mustHako("delete", id)
 	if !bytes.Equal(fileDigest(t, hakoBin), before) {
 		t.Fatal("hako's binary changed")
+	}
+}
+
+// TestExecFifoNotThroughImage: the waiting init reopens its exec fifo
+// through /proc/self/fd; without a proc mount that path is the image's,
+// which may hold anything there. Both inits check that what opened is
+// the fifo they hold and write nothing otherwise: start fails, the
+// image's file stays as it was.
+func TestExecFifoNotThroughImage(t *testing.T) {
+	e := newEnv(t)
+	for _, goInit := range []bool{false, true} {
+		bundle := e.bundle([]string{"true"}, func(s *specs.Spec) {
+			var mounts []specs.Mount
+			for _, m := range s.Mounts {
+				if m.Type != "proc" {
+					mounts = append(mounts, m)
+				}
+			}
+			s.Mounts, s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = mounts, nil, nil
+			s.Root.Readonly = false // nothing after pivot_root needs /proc
+			if goInit {
+				s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
+			}
+		})
+		planted := filepath.Join(bundle, "rootfs/proc/self/fd/4")
+		if err := os.MkdirAll(filepath.Dir(planted), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(planted, nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		id := e.id("fifo-image")
+		// The Go init cannot even read its capabilities without /proc:
+		// its create fails first.
+		if r := e.hako("create", "--bundle", bundle, id); r.code != 0 {
+			if !goInit {
+				t.Fatalf("create (init without Go): %+v", r)
+			}
+		} else {
+			r := e.hako("start", id)
+			if r.code == 0 {
+				t.Errorf("start (Go init %v) with the image's /proc/self/fd/4: %+v, want a failure", goInit, r)
+			}
+		}
+		e.hako("delete", "--force", id)
+		if b, err := os.ReadFile(planted); err != nil || len(b) != 0 {
+			t.Errorf("the image's /proc/self/fd/4 (Go init %v): %q, %v; want it untouched", goInit, b, err)
+		}
 	}
 }

@@ -298,6 +298,12 @@ func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter) erro
 	if err != nil {
 		return &os.PathError{Op: "open", Path: "exec fifo", Err: err}
 	}
+	// The container's /proc may be no procfs (a config without a proc
+	// mount): what opened must be the fifo the init holds.
+	var want, got unix.Stat_t
+	if unix.Fstat(initFifoFd, &want) != nil || unix.Fstat(fd, &got) != nil || want.Dev != got.Dev || want.Ino != got.Ino {
+		return fmt.Errorf("open exec fifo: /proc/self/fd/%d is not it (is /proc mounted?)", initFifoFd)
+	}
 	if _, err := unix.Write(fd, []byte{0}); err != nil {
 		return &os.PathError{Op: "write", Path: "exec fifo", Err: err}
 	}

@@ -357,6 +357,14 @@ static void run(struct hako_plan *p)
 		int fd = open(fifo, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			hako_fail("open exec fifo");
+		// The container's /proc may be no procfs (a config without a
+		// proc mount): what opened must be the fifo the init holds.
+		struct stat want, got;
+		if (fstat(h->fifo_fd, &want) < 0 || fstat(fd, &got) < 0 || want.st_dev != got.st_dev ||
+		    want.st_ino != got.st_ino) {
+			errno = EINVAL;
+			hako_fail("open exec fifo: %s is not it (is /proc mounted?)", fifo);
+		}
 		if (write(fd, "", 1) != 1)
 			hako_fail("write exec fifo");
 		close(fd);
