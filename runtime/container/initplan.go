@@ -19,9 +19,9 @@ import (
 // the Go init would), sets the host settings, finds the program and
 // HOME, applies the process settings as for an exec, and waits for
 // start. That saves a Go runtime's start, the config's JSON and a
-// re-execution per create. Should it fail, Create redoes the setup with
-// the Go init in a new init process, whose error (with the Go init's
-// texts, which clients match) is the one reported.
+// re-execution per create. Should it fail before any hook ran, Create
+// redoes the setup with the Go init in a new init process, whose error
+// (with the Go init's texts, which clients match) is the one reported.
 
 // initFilter is what initPlan needs of the config's compiled seccomp
 // filter.
@@ -36,11 +36,14 @@ type initFilter struct {
 
 // initPlan returns the C stage's plan for the container's init, or nil
 // when the config needs the Go init: createContainer or startContainer
-// hooks (they run in the container), a terminal, --no-pivot, a mount namespace joined or
-// shared, idmapped mounts, tmpcopyup, shared rootfs propagation, a
-// sysfs that may need the host's bind (a joined network namespace), LSM
-// labels, a seccomp listener, personality, scheduler, I/O priority,
-// memory policy, or a capability this host lacks (the Go init names it).
+// hooks (they run in the container), a terminal, --no-pivot, a mount
+// namespace joined or shared, idmapped mounts, tmpcopyup, a rootfs
+// propagation other than rslave or rprivate (its parent goes private,
+// found in mountinfo), a sysfs that may need the host's bind (a joined
+// network namespace), LSM labels, a seccomp listener, personality,
+// scheduler, I/O priority, memory policy, a filter loaded early that
+// refuses the stage's syscalls, or a capability this host lacks (the Go
+// init names it).
 func initPlan(spec *specs.Spec, rc rootfs.Config, o CreateOpts, id string, f *initFilter) (*execstage.Plan, error) {
 	p, l := spec.Process, spec.Linux
 	if !execstage.Linked || p.Terminal || o.NoPivot || !newNS(spec, specs.MountNamespace) ||
