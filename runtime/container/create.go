@@ -483,9 +483,16 @@ func (c *Container) hookState(st Status, pid int) State {
 // /proc/self/exe is the running binary itself, whatever its name or PATH.
 func initCommand(o CreateOpts, terminal bool, sock, fifo *os.File) *exec.Cmd {
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{"hako", "init"},
-		Env:        []string{InitEnv + "=1", "GOMAXPROCS=1"},
+		Path: "/proc/self/exe",
+		Args: []string{"hako", "init"},
+		Env: []string{InitEnv + "=1", "GOMAXPROCS=1",
+			// The Go init's threads register no rseq area: a thread that
+			// glibc starts while the init re-executes into the exec
+			// stage (a runtime thread is not held off by that execveat,
+			// which is not syscall.Exec) can see its registration
+			// refused, and glibc then aborts the whole init ("Fatal glibc
+			// error: rseq registration failed", seen in the OCI suite).
+			"GLIBC_TUNABLES=glibc.pthread.rseq=0"},
 		ExtraFiles: []*os.File{sock, fifo}, // fds 3 and 4 in the init
 	}
 	// Preserved descriptors follow, from 5; the init moves them to 3 at
