@@ -76,16 +76,10 @@ func TestExecFifoNotThroughImage(t *testing.T) {
 	e := newEnv(t)
 	for _, goInit := range []bool{false, true} {
 		bundle := e.bundle([]string{"true"}, func(s *specs.Spec) {
-			var mounts []specs.Mount
-			for _, m := range s.Mounts {
-				if m.Type != "proc" {
-					mounts = append(mounts, m)
-				}
-			}
-			s.Mounts, s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = mounts, nil, nil
+			withoutProc(s)
 			s.Root.Readonly = false // nothing after pivot_root needs /proc
 			if goInit {
-				s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
+				goInitOnly(s)
 			}
 		})
 		planted := filepath.Join(bundle, "rootfs/proc/self/fd/4")

@@ -335,16 +335,10 @@ func TestSysctls(t *testing.T) {
 		for _, mode := range []string{"stage", "go", "stage+hook"} {
 			goInit := mode == "go"
 			bundle := e.bundle([]string{"true"}, func(s *specs.Spec) {
-				var mounts []specs.Mount
-				for _, m := range s.Mounts {
-					if m.Type != "proc" {
-						mounts = append(mounts, m)
-					}
-				}
-				s.Mounts, s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = mounts, nil, nil
+				withoutProc(s)
 				s.Linux.Sysctl = map[string]string{"kernel.shmmni": "1234"}
 				if goInit {
-					s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
+					goInitOnly(s)
 				}
 				if mode == "stage+hook" {
 					s.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook("cat > /dev/null")}}

@@ -91,7 +91,7 @@ func TestExecStage(t *testing.T) {
 		{"seccomp_no_new_privs", deny(true, "mkdir", "mkdirat"), true, true, false},
 		{"seccomp_no_new_privs_go_init", func(s *specs.Spec) {
 			deny(true, "mkdir", "mkdirat")(s)
-			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
+			goInitOnly(s)
 		}, true, true, true},
 		{"seccomp_loaded_early", deny(false, "mkdir", "mkdirat"), true, true, true},
 		// A filter refusing a step of the stage: with no_new_privs the
@@ -161,7 +161,7 @@ func TestExecStageSyscalls(t *testing.T) {
 		// first tells the call from which on the stage runs.
 		first func(name, line string) bool
 	}{
-		{"go_init", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther} },
+		{"go_init", goInitOnly,
 			func(name, line string) bool {
 				return name == "memfd_create" && strings.Contains(line, "hako-exec-plan")
 			}},

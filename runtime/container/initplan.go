@@ -97,8 +97,9 @@ func initPlan(spec *specs.Spec, rc rootfs.Config, o CreateOpts, id string, f *in
 	if at < 0 {
 		return nil, nil
 	}
+	netNew := newNS(spec, specs.NetworkNamespace)
 	for i, op := range ops {
-		m, ok := mountStep(op, newNS(spec, specs.NetworkNamespace))
+		m, ok := mountStep(op, netNew)
 		if !ok {
 			return nil, nil
 		}
