@@ -44,9 +44,18 @@ func TestSendReceive(t *testing.T) {
 	if _, err := slave.WriteString("hi\n"); err != nil {
 		t.Fatal(err)
 	}
+	// The tty layer may hand the line over in pieces ("hi", then the
+	// "\r\n" of its output processing): read until all of it came.
+	var read []byte
 	buf := make([]byte, 16)
-	n, err := got.Read(buf)
-	if err != nil || string(buf[:n]) != "hi\r\n" {
-		t.Errorf("read %q, %v; want the slave's output", buf[:n], err)
+	for len(read) < len("hi\r\n") {
+		n, err := got.Read(buf)
+		read = append(read, buf[:n]...)
+		if err != nil {
+			t.Fatalf("read %q, %v; want the slave's output", read, err)
+		}
+	}
+	if string(read) != "hi\r\n" {
+		t.Errorf("read %q; want the slave's output", read)
 	}
 }
