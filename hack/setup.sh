@@ -3,7 +3,7 @@
 # packages already installed are not touched, and apt is not even asked.
 # Usage: hack/setup.sh [EXTRA_PACKAGE...]
 set -eu
-packages=(busybox-static libseccomp-dev gcc libc6-dev "$@")
+packages=(busybox-static libseccomp-dev gcc libc6-dev musl-tools "$@")
 missing=()
 for p in "${packages[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -613,8 +613,49 @@ __attribute__((constructor)) static void hako_preinit(int argc, char **argv, cha
 	preinit(argc, argv);
 }
 #else
-// Other libcs (musl) do not: no command-line fast path there.
-__attribute__((constructor)) static void hako_preinit(void) { preinit(0, NULL); }
+// Other C libraries (musl) pass none: a binary with nsrun's reader reads
+// them from /proc/self/cmdline. A command line that does not fit, or no
+// /proc, leaves the command to Go's parser.
+static int cmdline_args(char ***argvp)
+{
+	static char buf[1 << 16];
+	static char *args[256];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n == sizeof(buf))
+			break;
+	}
+	close(fd);
+	if (n == 0 || n == sizeof(buf) || buf[n - 1] != 0)
+		return 0;
+	int argc = 0;
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		if (argc == (int)(sizeof(args) / sizeof(args[0])) - 1)
+			return 0;
+		args[argc++] = buf + i;
+	}
+	args[argc] = NULL;
+	*argvp = args;
+	return argc;
+}
+
+__attribute__((constructor)) static void hako_preinit(void)
+{
+	char **argv = NULL;
+	int argc = 0;
+	if (&hako_nsrun_argv != NULL && !getenv("_HAKO_NSENTER_FD"))
+		argc = cmdline_args(&argv);
+	preinit(argc, argv);
+}
 #endif
 
 // hako_nsenter_enter runs the stage now, for another constructor that must

@@ -492,6 +492,7 @@ func initCommand(o CreateOpts, terminal bool, sock, fifo *os.File) *exec.Cmd {
 			// which is not syscall.Exec) can see its registration
 			// refused, and glibc then aborts the whole init ("Fatal glibc
 			// error: rseq registration failed", seen in the OCI suite).
+			// (A build linked with musl, the default, registers none.)
 			"GLIBC_TUNABLES=glibc.pthread.rseq=0"},
 		ExtraFiles: []*os.File{sock, fifo}, // fds 3 and 4 in the init
 	}

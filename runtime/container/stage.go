@@ -49,19 +49,26 @@ func passes(f *seccomp.Filter, actions ...string) bool {
 	return true
 }
 
-// threads tells whether f lets the Go runtime start a thread (clone3, or
-// clone with a thread's flags, which glibc falls back to): loaded by the Go
-// init, the filter is in force for the runtime too.
+// threads tells whether f lets the Go runtime start a thread (through the
+// C library: glibc's clone3, or clone with a thread's flags, which glibc
+// falls back to and musl uses alone): loaded by the Go init, the filter is
+// in force for the runtime too.
 func threads(f *seccomp.Filter) bool {
 	const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD |
 		unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID
-	if act, err := f.Check("clone3"); err == nil && act == "SCMP_ACT_ALLOW" {
-		return true
+	if execstage.ThreadsWithClone3 {
+		if act, err := f.Check("clone3"); err == nil && act == "SCMP_ACT_ALLOW" {
+			return true
+		}
+		if act, err := f.Check("clone3"); err != nil || act != "SCMP_ACT_ERRNO(38)" {
+			return false // glibc falls back to clone only on ENOSYS
+		}
 	}
-	if act, err := f.Check("clone3"); err != nil || act != "SCMP_ACT_ERRNO(38)" {
-		return false // glibc falls back to clone only on ENOSYS
+	flags := uint64(threadFlags)
+	if !execstage.ThreadsWithClone3 {
+		flags |= unix.CLONE_DETACHED // musl's pthread_create adds it
 	}
-	act, err := f.Check("clone", threadFlags)
+	act, err := f.Check("clone", flags)
 	return err == nil && act == "SCMP_ACT_ALLOW"
 }
 

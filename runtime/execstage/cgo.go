@@ -17,6 +17,11 @@ import (
 // Linked tells whether this build carries the C stage (it needs cgo).
 const Linked = true
 
+// ThreadsWithClone3 tells whether the C library linked starts its threads
+// (the Go runtime's, with cgo) with clone3, falling back to clone where
+// clone3 is ENOSYS (glibc), or with clone alone (musl).
+const ThreadsWithClone3 = C.HAKO_THREADS_CLONE3 != 0
+
 // RestoreNofile puts back the RLIMIT_NOFILE this process started with:
 // the Go runtime raises the soft limit at start-up (and puts it back in
 // syscall.Exec, which a re-execution by execveat(2) does not go through).

@@ -32,7 +32,7 @@ type Call struct {
 
 // Syscalls are what is called from the Go side's plan memfd to the
 // program's execve: the Go init's last calls, the C library's start-up in
-// the re-executed binary, and the stage's own (some only on some paths:
+// the re-executed binary (glibc's or musl's), and the stage's own (some only on some paths:
 // dup3 with preserved descriptors, getdents64 where close_range is
 // refused, sendto for an error). A seccomp filter loaded before (a config
 // without no_new_privs) filters them all: hako's init uses the stage only
@@ -50,6 +50,8 @@ var Syscalls = []Call{
 	{"close_range", []uint64{3, 1<<32 - 1, 4 /* CLOSE_RANGE_CLOEXEC */}},
 	{"getdents64", nil}, {"fcntl", []uint64{0, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */}},
 	{"execve", nil}, {"exit_group", nil},
+	// musl's, where glibc calls the ones above (openat, newfstatat).
+	{"open", nil}, {"fstat", nil}, {"rt_sigprocmask", nil},
 }
 
 // Env names the plan's descriptor in the re-executed binary's environment.

@@ -40,6 +40,13 @@
 #define AT_RECURSIVE 0x8000
 #endif
 
+// The struct mount_attr of linux/mount.h under a name of ours: glibc's
+// sys/mount.h declares it and musl's does not, and linux/mount.h cannot
+// be included next to glibc's.
+struct hako_mount_attr {
+	__u64 attr_set, attr_clr, propagation, userns_fd;
+};
+
 #define fail hako_fail
 
 // fd_path is how mount(2) reaches what fd refers to (two at a time).
@@ -363,7 +370,7 @@ static void step(const struct hako_setup *su, uint32_t i)
 		remount(m->target, m->flags, m->clear);
 		break;
 	case HAKO_M_SETATTR: {
-		struct mount_attr attr = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
+		struct hako_mount_attr attr = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
 		t = hako_must_open_in(m->target, O_PATH);
 		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 			fail("setattr %s", m->target);

@@ -24,6 +24,11 @@ const cHandler = true
 // everyQueued: a real-time signal queued n times is relayed n times.
 const everyQueued = true
 
+// rtmin is the first real-time signal the C library leaves to programs:
+// glibc keeps 32 and 33 for itself, musl 32 to 34, and its sigaction
+// refuses them.
+var rtmin = unix.Signal(C.hako_sigrelay_rtmin())
+
 var (
 	// mu guards subs and the handlers' installation; the dispatcher
 	// holds it while it sends, so no Relay gets a send once unsubscribed.

@@ -16,10 +16,10 @@
 // them itself unless os/signal catches them: SIGPIPE (a write to a broken
 // stdout or stderr would end the program) and SIGSYS (a seccomp trap in
 // this process must still crash it). Catch refuses SIGURG (preemption),
-// SIGCHLD, SIGPROF, the synchronous faults and glibc's 32 and 33. While a
-// Relay catches a signal through the C handler, os/signal does not see
-// it; Stop gives it back. Without cgo, everything goes through os/signal
-// under the same API.
+// SIGCHLD, SIGPROF, the synchronous faults and the C library's own (32
+// and 33 for glibc, 32 to 34 for musl). While a Relay catches a signal
+// through the C handler, os/signal does not see it; Stop gives it back.
+// Without cgo, everything goes through os/signal under the same API.
 //
 // A child the Go runtime forks (os/exec) has the handler reset before it
 // executes anything, as Go resets its own; execve(2) resets it anyway.

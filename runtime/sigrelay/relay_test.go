@@ -22,6 +22,7 @@ func TestRefused(t *testing.T) {
 		{unix.SIGTSTP, true}, {unix.SIGCONT, true}, {37, true}, {64, true},
 		{unix.SIGKILL, false}, {unix.SIGSTOP, false}, {unix.SIGURG, false}, {unix.SIGCHLD, false},
 		{unix.SIGPROF, false}, {unix.SIGSEGV, false}, {unix.SIGSYS, true}, {32, false}, {33, false},
+		{34, rtmin == 34}, {35, true}, // 34: glibc's SIGRTMIN, musl's own
 		{0, false}, {65, false},
 	} {
 		if got := refused(tc.sig) == nil; got != tc.ok {

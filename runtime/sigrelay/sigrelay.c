@@ -32,6 +32,11 @@ static void relay(int sig)
 	errno = e;
 }
 
+int hako_sigrelay_rtmin(void)
+{
+	return SIGRTMIN;
+}
+
 void hako_sigrelay_init(int fd)
 {
 	atomic_store(&relay_fd, fd + 1);

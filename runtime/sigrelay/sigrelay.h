@@ -1,8 +1,15 @@
 #ifndef HAKO_SIGRELAY_H
 #define HAKO_SIGRELAY_H
 
+/* The first real-time signal the C library leaves to programs (glibc 34,
+ * musl 35): those from 32 below it are its own. */
+int hako_sigrelay_rtmin(void);
+
 /* Set the descriptor (non-blocking, never closed) the handler writes each
  * caught signal's number to, as one byte. */
+// The first real-time signal the C library leaves to programs (glibc 34,
+// musl 35): those from 32 below it are its own.
+int hako_sigrelay_rtmin(void);
 void hako_sigrelay_init(int fd);
 
 /* Catch sig with the handler. 0, or -1 with errno. */
