@@ -11,6 +11,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"slices"
 	"sync"
 
@@ -61,7 +62,25 @@ func subscribe(r *Relay) error {
 		go dispatch(pipeR)
 	}
 	for i, s := range r.sigs {
-		if len(subs[s]) == 0 {
+		if s == unix.SIGPIPE && len(subs[s]) == 0 {
+			// The Go runtime ends the program when a write to its
+			// stdout or stderr fails with EPIPE, unless os/signal
+			// catches SIGPIPE (a thread of its own for the signal
+			// mask, and hand-offs to it: ~0.3 ms of a run) or it is
+			// ignored. Ignored it is, for the runtime, and the C
+			// handler holds it from then on: it relays it while a
+			// Relay catches it and drops it after, as the runtime
+			// would a SIGPIPE nobody asked for; a child gets the
+			// default action back when it executes (not so with
+			// SIG_IGN).
+			signal.Ignore(unix.SIGPIPE)
+			if n, err := C.hako_sigrelay_hold(C.int(s)); n != 0 {
+				for _, t := range r.sigs[:i] {
+					drop(r, t)
+				}
+				return fmt.Errorf("catch signal %d (%v): sigaction: %w", int(s), s, err)
+			}
+		} else if len(subs[s]) == 0 {
 			if n, err := C.hako_sigrelay_catch(C.int(s)); n != 0 {
 				for _, t := range r.sigs[:i] {
 					drop(r, t)
@@ -86,7 +105,7 @@ func unsubscribe(r *Relay) {
 // drop takes r off the Relays of s (mu held).
 func drop(r *Relay, s unix.Signal) {
 	subs[s] = slices.DeleteFunc(subs[s], func(x *Relay) bool { return x == r })
-	if len(subs[s]) == 0 {
+	if len(subs[s]) == 0 && s != unix.SIGPIPE { // SIGPIPE stays held
 		C.hako_sigrelay_release(C.int(s))
 	}
 }

@@ -12,10 +12,15 @@
 // signal's queued instances, where os/signal coalesces them, as it does
 // any signal pending twice.)
 //
-// Two signals still go through os/signal, because the Go runtime acts on
-// them itself unless os/signal catches them: SIGPIPE (a write to a broken
-// stdout or stderr would end the program) and SIGSYS (a seccomp trap in
-// this process must still crash it). Catch refuses SIGURG (preemption),
+// Two signals the Go runtime acts on itself: SIGSYS goes through
+// os/signal (a seccomp trap in this process must still crash it; catching
+// SIGSYS costs os/signal no signal-mask thread); SIGPIPE, whose EPIPE on
+// stdout or stderr would end the program unless os/signal catches it or
+// it is ignored, is marked ignored for the runtime (signal.Ignore) and
+// held by the C handler from its first Catch on: relayed while a Relay
+// catches it, dropped after. (A process that never catches it keeps the
+// runtime's SIGPIPE handling; one that did should not want SIGPIPE from
+// os/signal too.) Catch refuses SIGURG (preemption),
 // SIGCHLD, SIGPROF, the synchronous faults and the C library's own (32
 // and 33 for glibc, 32 to 34 for musl). While a Relay catches a signal
 // through the C handler, os/signal does not see it; Stop gives it back.

@@ -56,12 +56,12 @@ func refused(s unix.Signal) error {
 	return nil
 }
 
-// viaRuntime are signals the Go runtime acts on itself unless os/signal
-// catches them, so they are caught through it (~20 µs each): SIGPIPE (a
-// write to a broken stdout or stderr ends the program otherwise) and
-// SIGSYS (a seccomp trap in this very process must still crash it; one
-// sent by kill is forwarded).
-func viaRuntime(s unix.Signal) bool { return s == unix.SIGPIPE || s == unix.SIGSYS }
+// viaRuntime are signals caught through os/signal even with the C
+// handler: SIGSYS, which the Go runtime tells apart itself (a seccomp
+// trap in this very process must still crash it; one sent by kill is
+// forwarded). Catching it costs os/signal no signal-mask thread, unlike
+// SIGPIPE, which the C handler catches (see subscribe).
+func viaRuntime(s unix.Signal) bool { return s == unix.SIGSYS }
 
 // Catch starts catching sigs; buffer (at least 1) is C's capacity.
 // Several Relays may catch one signal: each gets it, as with os/signal.

@@ -150,6 +150,37 @@ func givenBack(t *testing.T, s unix.Signal) {
 	}
 }
 
+// SIGPIPE, caught by the C handler while the runtime has it ignored, is
+// dropped after Stop (the process lives on) and relayed again by a new
+// Relay.
+func TestSIGPIPEHeld(t *testing.T) {
+	if !cHandler {
+		t.Skip("no C handler in this build")
+	}
+	r, err := Catch([]unix.Signal{unix.SIGPIPE}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !signal.Ignored(unix.SIGPIPE) {
+		t.Error("SIGPIPE not ignored by the runtime while the C handler catches it")
+	}
+	unix.Kill(os.Getpid(), unix.SIGPIPE)
+	if s := recvSig(t, r.C); s != unix.SIGPIPE {
+		t.Fatalf("relayed %v", s)
+	}
+	r.Stop()
+	unix.Kill(os.Getpid(), unix.SIGPIPE) // dropped: the test goes on
+	r, err = Catch([]unix.Signal{unix.SIGPIPE}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Kill(os.Getpid(), unix.SIGPIPE)
+	if s := recvSig(t, r.C); s != unix.SIGPIPE {
+		t.Fatalf("relayed %v by a second Relay", s)
+	}
+	r.Stop()
+}
+
 // A write to a broken stdout does not end a process whose Relay catches
 // SIGPIPE (the Go runtime would, were SIGPIPE not os/signal's), and the
 // Relay gets it: in a child, whose stdout is a pipe closed at the other end.

@@ -63,6 +63,20 @@ int hako_sigrelay_catch(int sig)
 	return 0;
 }
 
+int hako_sigrelay_hold(int sig)
+{
+	if (sig <= 0 || sig >= NSIG_RELAY) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = relay;
+	sa.sa_flags = SA_ONSTACK | SA_RESTART; // as in hako_sigrelay_catch
+	sigfillset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
 void hako_sigrelay_release(int sig)
 {
 	if (sig <= 0 || sig >= NSIG_RELAY || !caught[sig])

@@ -15,6 +15,10 @@ void hako_sigrelay_init(int fd);
 /* Catch sig with the handler. 0, or -1 with errno. */
 int hako_sigrelay_catch(int sig);
 
+/* Catch sig with the handler for good: nothing to give back (SIGPIPE, which
+ * the Go side has the runtime ignore). 0, or -1 with errno. */
+int hako_sigrelay_hold(int sig);
+
 /* Give sig back to the handler it had before hako_sigrelay_catch. */
 void hako_sigrelay_release(int sig);
 
