@@ -86,3 +86,21 @@ func TestSignalsForwarded(t *testing.T) {
 		})
 	}
 }
+
+// A created container's init (the waiting stage, pid 1 of its pid
+// namespace, which the kernel sends only the signals it has a handler
+// for) dies of what `kill` sends before start: real-time signals too,
+// 34 among them (glibc's SIGRTMIN, which musl, the C library hako links,
+// keeps for itself).
+func TestKillCreated(t *testing.T) {
+	e := newEnv(t)
+	for _, sig := range []string{"TERM", "34", "35", "64"} {
+		t.Run(sig, func(t *testing.T) {
+			id := e.id("k" + sig)
+			e.mustHako("create", "--bundle", e.bundle([]string{"true"}, nil), id)
+			e.mustHako("kill", id, sig)
+			e.waitStatus(id, "stopped")
+			e.mustHako("delete", id)
+		})
+	}
+}

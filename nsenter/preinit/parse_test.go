@@ -4,6 +4,7 @@ package preinit
 
 import (
 	"encoding/binary"
+	"syscall"
 	"testing"
 
 	"hako.dev/nsenter"
@@ -71,4 +72,14 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("C parser says %v, Go decoder says %v, for %x", cerr, gerr, b)
 		}
 	})
+}
+
+// The C stage words every errno as Go does (errnotext.h, generated from
+// syscall.Errno), whatever the C library's strerror says.
+func TestCauseIsGos(t *testing.T) {
+	for e := range 300 {
+		if got, want := cause(e), syscall.Errno(e).Error(); got != want {
+			t.Errorf("errno %d: %q, want %q", e, got, want)
+		}
+	}
 }

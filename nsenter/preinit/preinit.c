@@ -61,6 +61,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errnotext.h"
 #include "preinit.h"
 
 #ifndef CLONE_NEWTIME
@@ -231,6 +232,17 @@ static void send_msg(uint32_t type, const void *p, size_t n)
 		_exit(1);
 }
 
+// hako_preinit_cause is Go's wording of errno e (errnotext.h), not the C
+// library's: nsrun's C path words errors as its Go path does.
+const char *hako_preinit_cause(int e)
+{
+	static char unknown[32];
+	if (e > 0 && (size_t)e < sizeof(hako_errno_text) / sizeof(hako_errno_text[0]) && hako_errno_text[e])
+		return hako_errno_text[e];
+	snprintf(unknown, sizeof(unknown), "errno %d", e);
+	return unknown;
+}
+
 // fail reports what failed, with errno, as a JSON log line, and exits.
 __attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
 {
@@ -252,12 +264,12 @@ __attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt
 	}
 	j += snprintf(json + j, sizeof(json) - j, "\",\"errno\":%d}", e);
 	if (exec_mode) {
-		// Go's wording of errno: strerror's, lower-case first.
-		char cause[256];
-		snprintf(cause, sizeof(cause), "%s", strerror(e));
-		if (cause[0] >= 'A' && cause[0] <= 'Z' && !(cause[1] >= 'A' && cause[1] <= 'Z'))
-			cause[0] += 'a' - 'A';
-		dprintf(2, "%s: %s: %s\n", program_invocation_short_name, msg, cause);
+		char line[2048];
+		int n = snprintf(line, sizeof(line), "%s: %s: %s\n", program_invocation_short_name, msg, hako_preinit_cause(e));
+		if (n > (int)sizeof(line) - 1)
+			n = sizeof(line) - 1, line[n - 1] = '\n';
+		ssize_t w = write(2, line, (size_t)n); // one write(2): no stdio
+		(void)w;
 		_exit(1);
 	}
 	send_msg(MSG_ERROR, json, j);

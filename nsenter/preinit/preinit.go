@@ -12,6 +12,11 @@ import (
 )
 
 // parse runs the C parser on b, for the tests that hold it to the Go one.
+//go:generate sh -c "GOWORK=off go run ../../hack/errnotext/main.go > errnotext.h"
+
+// cause is the C stage's wording of errno e, for the tests.
+func cause(e int) string { return C.GoString(C.hako_preinit_cause(C.int(e))) }
+
 func parse(b []byte) error {
 	var r C.struct_hako_request
 	var msg [128]C.char

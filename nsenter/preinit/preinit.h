@@ -38,4 +38,7 @@ struct hako_request {
 
 int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char *err, size_t errlen);
 
+// hako_preinit_cause is Go's wording of errno e (syscall.Errno's Error).
+const char *hako_preinit_cause(int e);
+
 #endif

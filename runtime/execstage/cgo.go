@@ -107,6 +107,15 @@ var _ = [1]struct{}{}[C.HAKO_MOUNT_WIRE-stepLen]
 var _ = [1]struct{}{}[C.HAKO_M_KINDS-stepKinds]
 var _ = [1]struct{}{}[C.HAKO_SETUP_HOME-flagHome]
 
+//go:generate sh -c "GOWORK=off go run ../../hack/errnotext/main.go > errnotext.h"
+
+// cause is the C stage's wording of errno e, for the tests.
+func cause(e int) string {
+	var buf [256]C.char
+	C.hako_cause(C.int(e), &buf[0], C.size_t(len(buf)))
+	return C.GoString(&buf[0])
+}
+
 // cleanPath runs the C side's hako_clean_path on p, for the tests.
 func cleanPath(p string) string {
 	c := C.CString(p)

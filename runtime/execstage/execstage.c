@@ -58,6 +58,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "errnotext.h"
+#include "rawsig.h"
 #include "execstage.h"
 
 
@@ -69,12 +71,13 @@ static int sync_fd = -1;
 static int told_ok; // past "ok": failures go to stderr
 static int execing; // the program's execve failed: ENOENT exits 127
 
-// hako_cause is Go's wording of errno: strerror's, lower-case first.
+// hako_cause is Go's wording of errno (errnotext.h), not the C library's.
 void hako_cause(int e, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", strerror(e));
-	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-		buf[0] += 'a' - 'A';
+	if (e > 0 && (size_t)e < sizeof(hako_errno_text) / sizeof(hako_errno_text[0]) && hako_errno_text[e])
+		snprintf(buf, len, "%s", hako_errno_text[e]);
+	else
+		snprintf(buf, len, "errno %d", e);
 }
 
 int hako_sync_fd(void) { return told_ok ? -1 : sync_fd; }
@@ -83,7 +86,12 @@ void hako_fail_text(const char *text)
 {
 	int e = errno;
 	if (told_ok || sync_fd < 0) {
-		dprintf(2, "hako: %s\n", text);
+		char line[2048];
+		int n = snprintf(line, sizeof(line), "hako: %s\n", text);
+		if (n > (int)sizeof(line) - 1)
+			n = sizeof(line) - 1, line[n - 1] = '\n';
+		ssize_t w = write(2, line, (size_t)n); // one write(2): no stdio
+		(void)w;
 		_exit(execing && e == ENOENT ? 127 : 126);
 	}
 	char json[16384];
@@ -314,7 +322,11 @@ static void die(int sig)
 {
 	// Dies of it where it can (not pid 1 of a namespace); else exits
 	// with Go's status for a signal it could not die of.
-	signal(sig, SIG_DFL);
+	if (signal(sig, SIG_DFL) == SIG_ERR) {
+#ifdef HAKO_RAW_SIG
+		hako_raw_sigaction(SIG_DFL, 0, NULL);
+#endif
+	}
 	raise(sig);
 	_exit(2);
 }
@@ -328,6 +340,10 @@ static void die_on_signals(void)
 		sigaction(deadly[i], &sa, NULL);
 	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
 		sigaction(s, &sa, NULL);
+#ifdef HAKO_RAW_SIG
+	// 34, glibc's SIGRTMIN, which musl keeps for itself (rawsig.h).
+	hako_raw_sigaction(die, 0, NULL);
+#endif
 }
 
 static void run(struct hako_plan *p)

@@ -110,7 +110,7 @@ int hako_clean_path(char *p);
 // stderr and exits.
 __attribute__((format(printf, 1, 2), noreturn)) void hako_fail(const char *fmt, ...);
 
-// hako_cause is Go's wording of errno e: strerror's, lower-case first.
+// hako_cause is Go's wording of errno e (syscall.Errno's Error).
 void hako_cause(int e, char *buf, size_t len);
 
 // hako_fail_text is hako_fail with text as the whole message.

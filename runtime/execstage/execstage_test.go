@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -218,4 +219,14 @@ func FuzzCleanPath(f *testing.F) {
 			t.Errorf("clean %q: %q, want %q", p, got, want)
 		}
 	})
+}
+
+// The stage words every errno as Go does (errnotext.h, generated from
+// syscall.Errno), whatever the C library's strerror says.
+func TestCauseIsGos(t *testing.T) {
+	for e := range 300 {
+		if got, want := cause(e), syscall.Errno(e).Error(); got != want {
+			t.Errorf("errno %d: %q, want %q", e, got, want)
+		}
+	}
 }

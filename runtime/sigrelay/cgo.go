@@ -3,7 +3,7 @@
 package sigrelay
 
 /*
-#cgo CFLAGS: -Wall -Wextra -Wno-unused-parameter -O2
+#cgo CFLAGS: -Wall -Wextra -Wno-unused-parameter -O2 -I${SRCDIR}/../execstage
 #include "sigrelay.h"
 */
 import "C"
@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"slices"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,9 +26,10 @@ const cHandler = true
 // everyQueued: a real-time signal queued n times is relayed n times.
 const everyQueued = true
 
-// rtmin is the first real-time signal the C library leaves to programs:
-// glibc keeps 32 and 33 for itself, musl 32 to 34, and its sigaction
-// refuses them.
+// rtmin is the first real-time signal the C handler can catch: glibc
+// keeps 32 and 33 for itself, musl 32 to 34, whose sigaction refuses them
+// (34, glibc's SIGRTMIN, which programs use, is caught all the same, with
+// the raw syscall, on x86_64).
 var rtmin = unix.Signal(C.hako_sigrelay_rtmin())
 
 var (
@@ -42,6 +44,9 @@ var (
 	// end non-blocking (a full pipe drops a signal, it never blocks a
 	// handler).
 	pipeR *os.File
+	// ignoredPipe: the runtime was told to ignore SIGPIPE (once: Ignore
+	// also cancels any os/signal.Notify of it).
+	ignoredPipe bool
 )
 
 // subscribe adds r to the Relays of its signals, installing the handler
@@ -72,9 +77,17 @@ func subscribe(r *Relay) error {
 			// Relay catches it and drops it after, as the runtime
 			// would a SIGPIPE nobody asked for; a child gets the
 			// default action back when it executes (not so with
-			// SIG_IGN).
-			signal.Ignore(unix.SIGPIPE)
-			if n, err := C.hako_sigrelay_hold(C.int(s)); n != 0 {
+			// SIG_IGN). Ignore leaves SIG_IGN installed until hold
+			// replaces it: no fork in between (ForkLock), or a child
+			// would keep it.
+			syscall.ForkLock.RLock()
+			if !ignoredPipe {
+				signal.Ignore(unix.SIGPIPE)
+				ignoredPipe = true
+			}
+			n, err := C.hako_sigrelay_hold(C.int(s))
+			syscall.ForkLock.RUnlock()
+			if n != 0 {
 				for _, t := range r.sigs[:i] {
 					drop(r, t)
 				}

@@ -18,16 +18,17 @@
 // stdout or stderr would end the program unless os/signal catches it or
 // it is ignored, is marked ignored for the runtime (signal.Ignore) and
 // held by the C handler from its first Catch on: relayed while a Relay
-// catches it, dropped after. (A process that never catches it keeps the
-// runtime's SIGPIPE handling; one that did should not want SIGPIPE from
-// os/signal too.) Catch refuses SIGURG (preemption),
+// catches it, dropped after (a process that never catches it keeps the
+// runtime's SIGPIPE handling). Catch refuses SIGURG (preemption),
 // SIGCHLD, SIGPROF, the synchronous faults and the C library's own (32
 // and 33 for glibc, 32 to 34 for musl). While a Relay catches a signal
 // through the C handler, os/signal does not see it; Stop gives it back.
 // Without cgo, everything goes through os/signal under the same API.
 //
 // A child the Go runtime forks (os/exec) has the handler reset before it
-// executes anything, as Go resets its own; execve(2) resets it anyway.
+// executes anything, as Go resets its own (SIGPIPE's at its execve(2),
+// which resets every handler to the default action). A process that has
+// a Relay catch SIGPIPE must not also want it from os/signal.
 //
 // When not to use it: a long-lived daemon that catches a handful of
 // signals gains nothing over os/signal.

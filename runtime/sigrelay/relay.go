@@ -106,6 +106,7 @@ func Catch(sigs []unix.Signal, buffer int) (*Relay, error) {
 
 // Stop ends the catching: the signals go back to the Go runtime (as
 // before Catch) once no other Relay catches them, and C is closed.
+// SIGPIPE stays with the C handler, which drops it from then on.
 func (r *Relay) Stop() {
 	r.stop.Do(func() {
 		if r.in != nil {

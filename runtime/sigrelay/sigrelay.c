@@ -7,9 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rawsig.h"
 #include "sigrelay.h"
 
 #define NSIG_RELAY 65
+
+#ifdef HAKO_RAW_SIG
+// What 34 had before, put back on release (rawsig.h says why it is
+// caught so).
+static struct hako_ksigaction raw_saved;
+#endif
 
 // The pipe's write end, plus one (0: not set). Set once, never closed:
 // a handler still running on another thread while a signal is released
@@ -34,7 +41,11 @@ static void relay(int sig)
 
 int hako_sigrelay_rtmin(void)
 {
+#ifdef HAKO_RAW_SIG
+	return HAKO_RAW_SIG;
+#else
 	return SIGRTMIN;
+#endif
 }
 
 void hako_sigrelay_init(int fd)
@@ -50,6 +61,14 @@ int hako_sigrelay_catch(int sig)
 		errno = sig > 0 && sig < NSIG_RELAY ? EBUSY : EINVAL;
 		return -1;
 	}
+#ifdef HAKO_RAW_SIG
+	if (sig == HAKO_RAW_SIG) {
+		if (hako_raw_sigaction(relay, SA_ONSTACK | SA_RESTART, &raw_saved) != 0)
+			return -1;
+		caught[sig] = 1;
+		return 0;
+	}
+#endif
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = relay;
@@ -81,6 +100,13 @@ void hako_sigrelay_release(int sig)
 {
 	if (sig <= 0 || sig >= NSIG_RELAY || !caught[sig])
 		return;
+#ifdef HAKO_RAW_SIG
+	if (sig == HAKO_RAW_SIG) {
+		syscall(SYS_rt_sigaction, HAKO_RAW_SIG, &raw_saved, NULL, sizeof(raw_saved.mask));
+		caught[sig] = 0;
+		return;
+	}
+#endif
 	sigaction(sig, &saved[sig], NULL);
 	caught[sig] = 0;
 }

@@ -1,8 +1,9 @@
 #ifndef HAKO_SIGRELAY_H
 #define HAKO_SIGRELAY_H
 
-/* The first real-time signal the C library leaves to programs (glibc 34,
- * musl 35): those from 32 below it are its own. */
+/* The first real-time signal the handler can catch (34: glibc's SIGRTMIN,
+ * and with musl, which keeps 32 to 34, through the raw syscall on x86_64):
+ * those from 32 below it are the C library's own. */
 int hako_sigrelay_rtmin(void);
 
 /* Set the descriptor (non-blocking, never closed) the handler writes each
