@@ -10,17 +10,22 @@ if ! command -v musl-gcc >/dev/null; then
 	echo "musl.sh: musl-gcc not found: run \`make setup\` (installs musl-tools), or build with LIBC=glibc" >&2
 	exit 1
 fi
-src=/usr/lib/x86_64-linux-gnu/libseccomp.a
+triplet=$(gcc -dumpmachine) # x86_64-linux-gnu here
+src=/usr/lib/$triplet/libseccomp.a
 [ -r "$src" ] || { echo "musl.sh: $src not found: run \`make setup\` (installs libseccomp-dev)" >&2; exit 1; }
 lib=$dir/lib/libseccomp.a
-if [ -f "$lib" ] && [ "$lib" -nt "$src" ] && [ "$lib" -nt "$(dirname "$0")/musl/fortify.c" ]; then
+# Made again when libseccomp.a, the shim or this script changed (by
+# content: dpkg keeps a package's file times, older than a copy here).
+stamp=$(cat "$src" "$(dirname "$0")/musl/fortify.c" "$0" | sha256sum)
+if [ -f "$lib" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
 rm -rf "$dir"
 mkdir -p "$dir/include" "$dir/lib"
 ln -s /usr/include/linux /usr/include/asm-generic /usr/include/seccomp.h /usr/include/seccomp-syscalls.h "$dir/include/"
-ln -s /usr/include/x86_64-linux-gnu/asm "$dir/include/asm"
+ln -s "/usr/include/$triplet/asm" "$dir/include/asm"
 musl-gcc -O2 -Wall -Wextra -c -o "$dir/fortify.o" "$(dirname "$0")/musl/fortify.c"
 cp "$src" "$lib.tmp"
 ar rs "$lib.tmp" "$dir/fortify.o" 2>/dev/null
 mv "$lib.tmp" "$lib"
+echo "$stamp" >"$dir/stamp"
