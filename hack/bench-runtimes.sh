@@ -1,10 +1,12 @@
 #!/bin/bash
 # bench-runtimes.sh BINDIR WORK RUNTIME... : the container runtimes side by
-# side on one busybox bundle, with hyperfine (interleaved runs after a
-# warm-up), printing one table of medians and the ratios of the first
-# runtime (hako) to each other. Run by hack/bench.sh here (hako, runc) and
-# in the cgroup v2 VM (hako, runc, crun). A runtime is a command name or
-# path; hako's is BINDIR/hako. Everything it makes is removed at exit.
+# side on one busybox bundle, with hyperfine (interleaved: rounds of a
+# few runs per runtime, each after a warm-up), printing one table of
+# medians and the ratios of the first runtime (hako) to each other. Run
+# by hack/bench.sh here (hako, runc, and crun where the host's cgroup
+# layout lets it) and in the cgroup v2 VM (hako, runc, crun). A runtime
+# is a command name or path; hako's is BINDIR/hako. Everything it makes
+# is removed at exit.
 #
 #   run        `run` of /bin/true: create + start + wait + delete
 #   3 cmds     create, start, delete -f as three commands (in one sh)
@@ -65,17 +67,35 @@ PY
 	echo "$work/b/$1"
 }
 
-args=() # hyperfine's -n NAME CMD pairs
-add() { args+=(-n "$1" "$2"); }
-json=$work/bench-$$.json
+names=() cmds=() # the runtimes' commands to measure side by side
+add() { names+=("$1"); cmds+=("$2"); }
+json=$work/bench-$$
+# Interleaved: hyperfine (1.15) makes one command's runs, then the next
+# one's, so a drift of this noisy machine's speed would favour whichever
+# came first. The runs are made in rounds of a few per command, each round
+# in another order (rotated), and the medians taken over all of them.
+rounds=${BENCH_ROUNDS:-6}
 measure() { # measure TITLE: run the accumulated commands, keep the medians
-	hyperfine -N --warmup 3 --runs "$runs" --export-json "$json" "${args[@]}" >/dev/null 2>&1
-	python3 - "$json" "$1" >>"$work/table" <<'PY'
-import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    print(f"{sys.argv[2]}\t{r['command']}\t{r['median']*1e3:.2f}")
+	local n=${#names[@]} per=$(((runs + rounds - 1) / rounds)) r i k
+	rm -f "$json".*.json
+	for ((r = 0; r < rounds; r++)); do
+		local order=()
+		for ((i = 0; i < n; i++)); do
+			k=$(((i + r) % n))
+			order+=(-n "${names[k]}" "${cmds[k]}")
+		done
+		hyperfine -N --warmup 1 --runs "$per" --export-json "$json.$r.json" "${order[@]}" >/dev/null 2>&1
+	done
+	python3 - "$1" "$json".*.json >>"$work/table" <<'PY'
+import json, statistics, sys
+times = {}
+for f in sys.argv[2:]:
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+for name, t in times.items():
+    print(f"{sys.argv[1]}\t{name}\t{statistics.median(t)*1e3:.2f}")
 PY
-	args=()
+	names=() cmds=()
 }
 : >"$work/table"
 
