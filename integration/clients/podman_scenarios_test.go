@@ -137,6 +137,7 @@ var podScenarios = []ctrScenario[*podCase]{
 		if r.code == 4 && strings.TrimSpace(r.out) == "" {
 			// podman's attach lost all of a short-lived container's
 			// output (seen once, with runc): asked again, once.
+			c.t.Logf("run -it: exit 4 with no output (podman's attach lost it?): again")
 			r = ctrScript(c.ctx, c.p.env, g...)
 		}
 		obs := []string{fmt.Sprintf("run -it: exit %d %s", r.code, ctrTTYLines(r.out))}
