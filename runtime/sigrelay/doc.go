@@ -20,10 +20,12 @@
 // held by the C handler from its first Catch on: relayed while a Relay
 // catches it, dropped after (a process that never catches it keeps the
 // runtime's SIGPIPE handling). Catch refuses SIGURG (preemption),
-// SIGCHLD, SIGPROF, the synchronous faults and the C library's own (32
-// and 33 for glibc, 32 to 34 for musl). While a Relay catches a signal
-// through the C handler, os/signal does not see it; Stop gives it back.
-// Without cgo, everything goes through os/signal under the same API.
+// SIGCHLD, SIGPROF, the synchronous faults and the C library's own, 32
+// and 33 (musl keeps 34 too, but that one, glibc's SIGRTMIN, which a
+// container's program may use, is caught with the raw syscall on
+// x86_64). While a Relay catches a signal through the C handler,
+// os/signal does not see it; Stop gives it back. Without cgo, everything
+// goes through os/signal under the same API.
 //
 // A child the Go runtime forks (os/exec) has the handler reset before it
 // executes anything, as Go resets its own (SIGPIPE's at its execve(2),

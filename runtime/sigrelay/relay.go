@@ -26,7 +26,7 @@ type Relay struct {
 
 // Forwardable is every signal a runtime passes on to what it runs: all a
 // user, a supervisor or a terminal may send (real-time ones included:
-// systemd stops on SIGRTMIN+3), none of those Catch refuses: 52 with glibc, 51 with musl.
+// systemd stops on SIGRTMIN+3), none of those Catch refuses: 52.
 func Forwardable() []unix.Signal {
 	var list []unix.Signal
 	for s := unix.Signal(1); s <= unix.Signal(64); s++ {
