@@ -40,7 +40,7 @@ func stageable(cfg *initConfig, filterOK bool) bool {
 // passes tells whether f answers every syscall of the stage with one of
 // the actions given.
 func passes(f *seccomp.Filter, actions ...string) bool {
-	for _, c := range execstage.Syscalls {
+	for _, c := range execstage.Needed() {
 		act, err := f.Check(c.Name, c.Args...)
 		if err != nil || !slices.Contains(actions, act) {
 			return false

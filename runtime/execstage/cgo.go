@@ -17,10 +17,13 @@ import (
 // Linked tells whether this build carries the C stage (it needs cgo).
 const Linked = true
 
+// Glibc tells whether the C library linked is glibc (else musl).
+const Glibc = C.HAKO_GLIBC != 0
+
 // ThreadsWithClone3 tells whether the C library linked starts its threads
 // (the Go runtime's, with cgo) with clone3, falling back to clone where
 // clone3 is ENOSYS (glibc), or with clone alone (musl).
-const ThreadsWithClone3 = C.HAKO_THREADS_CLONE3 != 0
+const ThreadsWithClone3 = Glibc
 
 // RestoreNofile puts back the RLIMIT_NOFILE this process started with:
 // the Go runtime raises the soft limit at start-up (and puts it back in

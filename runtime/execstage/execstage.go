@@ -21,6 +21,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -32,12 +33,13 @@ type Call struct {
 
 // Syscalls are what is called from the Go side's plan memfd to the
 // program's execve: the Go init's last calls, the C library's start-up in
-// the re-executed binary (glibc's or musl's), and the stage's own (some only on some paths:
-// dup3 with preserved descriptors, getdents64 where close_range is
-// refused, sendto for an error). A seccomp filter loaded before (a config
-// without no_new_privs) filters them all: hako's init uses the stage only
-// if the filter allows every one. An integration test holds the list to
-// what a stage is seen calling under strace.
+// the re-executed binary (glibc's or musl's), and the stage's own (some
+// only on some paths: dup3 with preserved descriptors, getdents64 where
+// close_range is refused, sendto for an error). A seccomp filter loaded
+// before (a config without no_new_privs) filters them all: hako's init
+// uses the stage only if the filter allows every one of Needed. An
+// integration test holds the list to what a stage is seen calling under
+// strace.
 var Syscalls = []Call{
 	{"memfd_create", nil}, {"write", nil}, {"fcntl", []uint64{0, 1033 /* F_ADD_SEALS */, 15}},
 	{"fcntl", []uint64{0, 2 /* F_SETFD */, 0}}, {"execveat", nil},
@@ -52,6 +54,28 @@ var Syscalls = []Call{
 	{"execve", nil}, {"exit_group", nil},
 	// musl's, where glibc calls the ones above (openat, newfstatat).
 	{"open", nil}, {"fstat", nil}, {"rt_sigprocmask", nil},
+}
+
+// onlyGlibc and onlyMusl are the calls of Syscalls one C library's
+// start-up or wrappers make and the other's do not.
+var (
+	onlyGlibc = []string{"set_robust_list", "rseq", "readlink", "getrandom", "mprotect"}
+	onlyMusl  = []string{"open", "fstat"}
+)
+
+// Needed is Syscalls less the calls only the other C library makes.
+func Needed() []Call {
+	other := onlyGlibc
+	if Glibc {
+		other = onlyMusl
+	}
+	var out []Call
+	for _, c := range Syscalls {
+		if !slices.Contains(other, c.Name) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Env names the plan's descriptor in the re-executed binary's environment.

@@ -130,12 +130,11 @@ void hako_free_plan(struct hako_plan *p);
 // with, before the Go runtime raised it.
 int hako_restore_nofile(void);
 
-// HAKO_THREADS_CLONE3: the C library starts threads with clone3 (glibc,
-// falling back to clone on ENOSYS), not with clone alone (musl).
+// HAKO_GLIBC: the C library linked is glibc (else musl).
 #ifdef __GLIBC__
-#define HAKO_THREADS_CLONE3 1
+#define HAKO_GLIBC 1
 #else
-#define HAKO_THREADS_CLONE3 0
+#define HAKO_GLIBC 0
 #endif
 
 #endif

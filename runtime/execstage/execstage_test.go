@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -229,4 +230,40 @@ func TestCauseIsGos(t *testing.T) {
 			t.Errorf("errno %d: %q, want %q", e, got, want)
 		}
 	}
+}
+
+// Needed is Syscalls less what only the other C library calls: every
+// name in it is in Syscalls, and none of the other library's only ones.
+func TestNeeded(t *testing.T) {
+	other := onlyGlibc
+	if Glibc {
+		other = onlyMusl
+	}
+	all := map[string]bool{}
+	for _, c := range Syscalls {
+		all[c.Name] = true
+	}
+	for _, name := range append(append([]string{}, onlyGlibc...), onlyMusl...) {
+		if !all[name] {
+			t.Errorf("%s is not in Syscalls", name)
+		}
+	}
+	for _, c := range Needed() {
+		if slices.Contains(other, c.Name) {
+			t.Errorf("Needed has %s, which only the other C library calls", c.Name)
+		}
+	}
+	if len(Needed()) != len(Syscalls)-countIn(Syscalls, other) {
+		t.Errorf("Needed has %d calls of %d", len(Needed()), len(Syscalls))
+	}
+}
+
+func countIn(calls []Call, names []string) int {
+	n := 0
+	for _, c := range calls {
+		if slices.Contains(names, c.Name) {
+			n++
+		}
+	}
+	return n
 }
