@@ -67,7 +67,11 @@ func subscribe(r *Relay) error {
 		go dispatch(pipeR)
 	}
 	for i, s := range r.sigs {
-		if s == unix.SIGPIPE && len(subs[s]) == 0 {
+		var n C.int
+		var err error
+		switch {
+		case len(subs[s]) > 0: // installed for another Relay
+		case s == unix.SIGPIPE:
 			// The Go runtime ends the program when a write to its
 			// stdout or stderr fails with EPIPE, unless os/signal
 			// catches SIGPIPE (a thread of its own for the signal
@@ -85,21 +89,16 @@ func subscribe(r *Relay) error {
 				signal.Ignore(unix.SIGPIPE)
 				ignoredPipe = true
 			}
-			n, err := C.hako_sigrelay_hold(C.int(s))
+			n, err = C.hako_sigrelay_hold(C.int(s))
 			syscall.ForkLock.RUnlock()
-			if n != 0 {
-				for _, t := range r.sigs[:i] {
-					drop(r, t)
-				}
-				return fmt.Errorf("catch signal %d (%v): sigaction: %w", int(s), s, err)
+		default:
+			n, err = C.hako_sigrelay_catch(C.int(s))
+		}
+		if n != 0 {
+			for _, t := range r.sigs[:i] {
+				drop(r, t)
 			}
-		} else if len(subs[s]) == 0 {
-			if n, err := C.hako_sigrelay_catch(C.int(s)); n != 0 {
-				for _, t := range r.sigs[:i] {
-					drop(r, t)
-				}
-				return fmt.Errorf("catch signal %d (%v): sigaction: %w", int(s), s, err)
-			}
+			return fmt.Errorf("catch signal %d (%v): sigaction: %w", int(s), s, err)
 		}
 		subs[s] = append(subs[s], r)
 	}

@@ -53,6 +53,19 @@ void hako_sigrelay_init(int fd)
 	atomic_store(&relay_fd, fd + 1);
 }
 
+// install makes relay sig's handler, the one before into old if not NULL.
+static int install(int sig, struct sigaction *old)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = relay;
+	// On the thread's alternate stack: every Go thread has one, and a
+	// goroutine's own stack may be too small for a signal frame.
+	sa.sa_flags = SA_ONSTACK | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	return sigaction(sig, &sa, old);
+}
+
 // (hako_sigrelay_catch and _release are called with the Go side's lock
 // held: caught and saved need no more.)
 int hako_sigrelay_catch(int sig)
@@ -69,14 +82,7 @@ int hako_sigrelay_catch(int sig)
 		return 0;
 	}
 #endif
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = relay;
-	// On the thread's alternate stack: every Go thread has one, and a
-	// goroutine's own stack may be too small for a signal frame.
-	sa.sa_flags = SA_ONSTACK | SA_RESTART;
-	sigfillset(&sa.sa_mask);
-	if (sigaction(sig, &sa, &saved[sig]) != 0)
+	if (install(sig, &saved[sig]) != 0)
 		return -1;
 	caught[sig] = 1;
 	return 0;
@@ -88,12 +94,7 @@ int hako_sigrelay_hold(int sig)
 		errno = EINVAL;
 		return -1;
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = relay;
-	sa.sa_flags = SA_ONSTACK | SA_RESTART; // as in hako_sigrelay_catch
-	sigfillset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
+	return install(sig, NULL);
 }
 
 void hako_sigrelay_release(int sig)
