@@ -102,3 +102,40 @@ func TestHookFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestPoststartSeesProgram: `run` has the init start the program without
+// the exec fifo, and takes the sync socket's close (the exec) for the
+// start: a poststart hook must find the program running in the init's
+// place, not hako, whichever init set the container up, in the
+// foreground and detached.
+func TestPoststartSeesProgram(t *testing.T) {
+	e := newEnv(t)
+	for _, goInit := range []bool{false, true} {
+		for _, detach := range []bool{false, true} {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "cmdline")
+			// The state's pid, then that process's command line.
+			h := hook(`p=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p'); tr '\0' ' ' < /proc/$p/cmdline > ` + out)
+			id := e.id("poststart-program")
+			bundle := e.bundle([]string{"sleep", "0.3"}, func(s *specs.Spec) {
+				s.Hooks = &specs.Hooks{Poststart: []specs.Hook{h}}
+				if goInit {
+					goInitOnly(s)
+				}
+			})
+			args := []string{"run", "--bundle", bundle, id}
+			if detach {
+				args = []string{"run", "-d", "--bundle", bundle, id}
+			}
+			if r := e.hako(args...); r.code != 0 {
+				t.Fatalf("run (Go init %v, detached %v): %+v", goInit, detach, r)
+			}
+			if detach {
+				e.hako("delete", "-f", id)
+			}
+			if b, err := os.ReadFile(out); err != nil || string(b) != "sleep 0.3 " {
+				t.Errorf("poststart hook (Go init %v, detached %v) saw %q (%v), want the program's command line", goInit, detach, b, err)
+			}
+		}
+	}
+}

@@ -61,6 +61,9 @@ type CreateOpts struct {
 	NotifySocket string
 	// terminal receives the pty master instead, for Run in the foreground.
 	terminal func(master *os.File) error
+	// startNow has the init go on to the program at once, without waiting
+	// at the exec fifo for a start (Run); Create returns once it runs.
+	startNow bool
 	// SeccompCache is a directory of compiled seccomp profiles
 	// (seccomp.Cache) to use and add to; empty, the profile is compiled.
 	SeccompCache string
@@ -368,7 +371,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	c.rec.Creator, c.rec.CreatorStart = 0, 0
 	c.rec.Spec = specOf(spec)
 	c.rec.NoNewKeyring = o.NoNewKeyring
-	c.proc = proc
+	c.proc, c.mgr = proc, mgr
 	if err := c.save(); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
 	}
@@ -377,8 +380,22 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 			return nil, err
 		}
 	}
-	if err := send(l.sock, syncMsg{Type: msgOK}); err != nil {
+	release := msgOK
+	if o.startNow {
+		release = msgStart
+	}
+	if err := send(l.sock, syncMsg{Type: release}); err != nil {
 		return nil, fmt.Errorf("release container init: %w", err)
+	}
+	if o.startNow {
+		// The exec closes the init's end of the socket: EOF is the
+		// program's start (or the init's death trying, which the caller
+		// reaps). Nothing else may come after "start".
+		if _, err := recv(l.sock, &msg); err == nil {
+			return nil, fmt.Errorf("container init sent %q after %q", msg.Type, msgStart)
+		} else if !errors.Is(err, errEOF) {
+			return nil, fmt.Errorf("wait for container init to start the program: %w", err)
+		}
 	}
 	phase("limits, state saved, init released")
 	cacheFilter()

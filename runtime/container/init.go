@@ -85,17 +85,44 @@ func Init() {
 		os.Exit(1)
 	}
 	var msg syncMsg
-	if _, err := recv(sock, &msg); err != nil || msg.Type != msgOK {
+	if _, err := recv(sock, &msg); err != nil || (msg.Type != msgOK && msg.Type != msgStart) {
 		os.Exit(1) // create failed after we were ready; it kills us anyway
 	}
-	sock.Close()
-	if err := waitStartAndExec(s.path, &cfg, s.filter); err != nil {
+	now := msg.Type == msgStart
+	if !now {
+		// After "start" it stays open (close-on-exec): the parent takes
+		// its EOF for the program's start.
+		sock.Close()
+	}
+	err = waitStartAndExec(s.path, &cfg, s.filter, now)
+	runtime.KeepAlive(sock) // open until the exec, after "start"
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 		if errors.Is(err, unix.ENOENT) {
 			os.Exit(127)
 		}
 		os.Exit(126)
 	}
+}
+
+// waitStart blocks until `hako start` opens the exec fifo for reading,
+// and writes it the byte start waits for.
+func waitStart() error {
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(initFifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: "exec fifo", Err: err}
+	}
+	defer unix.Close(fd)
+	// The container's /proc may be no procfs (a config without a proc
+	// mount): what opened must be the fifo the init holds.
+	var want, got unix.Stat_t
+	if unix.Fstat(initFifoFd, &want) != nil || unix.Fstat(fd, &got) != nil || want.Dev != got.Dev || want.Ino != got.Ino {
+		return fmt.Errorf("open exec fifo: /proc/self/fd/%d is not it (is /proc mounted?)", initFifoFd)
+	}
+	if _, err := unix.Write(fd, []byte{0}); err != nil {
+		return &os.PathError{Op: "write", Path: "exec fifo", Err: err}
+	}
+	return nil
 }
 
 // isExe tells whether fd is the file whose device and inode are id: the
@@ -287,27 +314,19 @@ func pathOf(env []string) string {
 	return path
 }
 
-// waitStartAndExec blocks until `hako start` opens the exec fifo, then
-// replaces the init with the program. Reopening the fifo through
-// /proc/self/fd needs no path into the host's /run (gone since
-// pivot_root). Every descriptor but stdio is marked close-on-exec first,
-// whoever opened it, so nothing of hako's reaches the program.
-func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter) error {
+// waitStartAndExec blocks until `hako start` opens the exec fifo (unless
+// now: `hako run` starts it at once), then replaces the init with the
+// program. Reopening the fifo through /proc/self/fd needs no path into
+// the host's /run (gone since pivot_root). Every descriptor but stdio is
+// marked close-on-exec first, whoever opened it, so nothing of hako's
+// reaches the program.
+func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter, now bool) error {
 	p := cfg.Spec.Process
-	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(initFifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: "exec fifo", Err: err}
+	if !now {
+		if err := waitStart(); err != nil {
+			return err
+		}
 	}
-	// The container's /proc may be no procfs (a config without a proc
-	// mount): what opened must be the fifo the init holds.
-	var want, got unix.Stat_t
-	if unix.Fstat(initFifoFd, &want) != nil || unix.Fstat(fd, &got) != nil || want.Dev != got.Dev || want.Ino != got.Ino {
-		return fmt.Errorf("open exec fifo: /proc/self/fd/%d is not it (is /proc mounted?)", initFifoFd)
-	}
-	if _, err := unix.Write(fd, []byte{0}); err != nil {
-		return &os.PathError{Op: "write", Path: "exec fifo", Err: err}
-	}
-	unix.Close(fd)
 	// startContainer hooks: in the container, after start, before the
 	// program; their paths resolve in the container.
 	if h := cfg.Spec.Hooks; h != nil {

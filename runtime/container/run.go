@@ -38,15 +38,34 @@ type RunOpts struct {
 	Start StartOpts
 }
 
+// startWith starts c, or, where Create had the init start the program
+// (started), does what follows a start.
+func (c *Container) startWith(o StartOpts, started bool) (<-chan error, error) {
+	if !started {
+		return c.StartWith(o)
+	}
+	// Locked against a concurrent delete, on the record this process
+	// has just written (no reload).
+	unlock, err := c.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return nil, c.started()
+}
+
 // RunWith is Run with run's own options.
 func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
+	// Without a notify socket to relay, the init starts the program as
+	// soon as it is set up: no exec fifo to meet at (startWith).
+	o.startNow = ro.Start.NotifySocket == ""
 	if ro.Detach {
 		// (A terminal then needs --console-socket: Create says so.)
 		c, err := Create(root, id, o)
 		if err != nil {
 			return -1, err
 		}
-		ready, err := c.StartWith(ro.Start)
+		ready, err := c.startWith(ro.Start, o.startNow)
 		if err != nil {
 			c.Delete(true)
 			return -1, err
@@ -105,7 +124,7 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 			err = fmt.Errorf("delete: %w", derr)
 		}
 	}()
-	ready, err := c.StartWith(ro.Start)
+	ready, err := c.startWith(ro.Start, o.startNow)
 	if err != nil {
 		return -1, err
 	}

@@ -126,8 +126,13 @@ func (c *Container) start() error {
 	if _, err := unix.Read(fd, b[:]); err != nil {
 		return &os.PathError{Op: "read", Path: fifo, Err: err}
 	}
-	// The fifo's absence is what makes the status "running".
-	if err := os.Remove(fifo); err != nil {
+	return c.started()
+}
+
+// started follows the program's start: the exec fifo goes, whose absence
+// makes the status "running", and the poststart hooks run.
+func (c *Container) started() error {
+	if err := os.Remove(filepath.Join(c.dir(), fifoName)); err != nil {
 		return err
 	}
 	// A failing poststart hook fails the start (runtime-spec 1.3): the

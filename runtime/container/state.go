@@ -93,6 +93,9 @@ type Container struct {
 	// proc is set in the process that created the container: only it can
 	// reap the init (Wait).
 	proc *os.Process
+	// mgr is the cgroup's manager once made (cgroup), for the record's
+	// cgroup path: finding the host's hierarchies takes a dozen syscalls.
+	mgr cgctl.Manager
 }
 
 // ID is the container's id.
@@ -231,10 +234,14 @@ func (c *Container) Status() Status {
 }
 
 func (c *Container) cgroup() (cgctl.Manager, error) {
+	if c.mgr != nil && c.mgr.Path() == c.rec.CgroupPath {
+		return c.mgr, nil
+	}
 	mgr, err := cgctl.New(cgctl.Config{Path: c.rec.CgroupPath})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %s: %w", c.rec.CgroupPath, err)
 	}
+	c.mgr = mgr
 	return mgr, nil
 }
 

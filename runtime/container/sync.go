@@ -49,12 +49,17 @@ import (
 //	exit (the CLI writes the pid file)       blocks until `hako start` reads it,
 //	                                         then execve(2) the program
 //
+// `hako run` starts the program at once: it sends "start" instead, the init
+// goes on to execve(2) without the fifo, and its end of the socket, closed
+// by the exec, reads as EOF: the program runs (or the init died trying).
+//
 // If the parent dies before "ok", the init reads EOF and exits, so a failed
 // create never leaves a waiting init behind.
 const (
 	msgReady        = "ready"
 	msgError        = "error"
 	msgOK           = "ok"
+	msgStart        = "start"         // parent: as "ok", and run the program now
 	msgHooks        = "hooks"         // init: mounts done, run prestart and createRuntime hooks
 	msgHooksDone    = "hooks-done"    // parent: they ran
 	msgListener     = "listener"      // init: a seccomp listener fd comes with this

@@ -17,6 +17,8 @@
 //                                        "ok"                       <- parent
 //                                        open the exec fifo for writing:
 //                                        blocks until `hako start`
+//                                        ("start" instead, from `hako run`:
+//                                        no fifo, the program at once)
 //
 // EXEC, a process joining a running container: nsenter's pre-init stage
 // (a constructor that runs first) joins its namespaces, then this stage
@@ -181,20 +183,27 @@ static void send_ready(int master)
 		close(master);
 }
 
-// wait_ok reads the parent's answer: "ok", or EOF when create failed
-// (the parent kills us then anyway).
-static void wait_ok(void)
+// wait_ok reads the parent's answer: "ok" (0: wait for `hako start` at
+// the exec fifo), "start" (1: `hako run`, go on at once), or EOF when
+// create failed (exit; the parent kills us then anyway). After "start"
+// the sync socket stays open: the exec closes it (cloexec_from, or a
+// preserved descriptor's dup3 over it), and the parent takes that EOF
+// for the program's start.
+static int wait_ok(void)
 {
-	static const char ok[] = "{\"type\":\"ok\"}";
+	static const char ok[] = "{\"type\":\"ok\"}", start[] = "{\"type\":\"start\"}";
 	char buf[64];
 	ssize_t n;
 	do
 		n = recv(sync_fd, buf, sizeof(buf), 0);
 	while (n < 0 && errno == EINTR);
+	told_ok = 1;
+	if (n == (ssize_t)sizeof(start) - 1 && memcmp(buf, start, sizeof(start) - 1) == 0)
+		return 1;
 	if (n != (ssize_t)sizeof(ok) - 1 || memcmp(buf, ok, sizeof(ok) - 1) != 0)
 		_exit(1);
-	told_ok = 1;
 	close(sync_fd);
+	return 0;
 }
 
 // cloexec_from marks every descriptor from first on close-on-exec. A
@@ -364,26 +373,27 @@ static void run(struct hako_plan *p)
 		close(sync_fd);
 	} else {
 		die_on_signals();
-		wait_ok();
-		// Blocks until `hako start` opens the fifo for reading.
-		// Reopened through /proc/self/fd: the init's descriptor is
-		// O_PATH, so that create never blocked on it.
-		char fifo[64];
-		snprintf(fifo, sizeof(fifo), "/proc/self/fd/%d", h->fifo_fd);
-		int fd = open(fifo, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			hako_fail("open exec fifo");
-		// The container's /proc may be no procfs (a config without a
-		// proc mount): what opened must be the fifo the init holds.
-		struct stat want, got;
-		if (fstat(h->fifo_fd, &want) < 0 || fstat(fd, &got) < 0 || want.st_dev != got.st_dev ||
-		    want.st_ino != got.st_ino) {
-			errno = EINVAL;
-			hako_fail("open exec fifo: %s is not it (is /proc mounted?)", fifo);
+		if (!wait_ok()) {
+			// Blocks until `hako start` opens the fifo for reading.
+			// Reopened through /proc/self/fd: the init's descriptor is
+			// O_PATH, so that create never blocked on it.
+			char fifo[64];
+			snprintf(fifo, sizeof(fifo), "/proc/self/fd/%d", h->fifo_fd);
+			int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+			if (fd < 0)
+				hako_fail("open exec fifo");
+			// The container's /proc may be no procfs (a config without a
+			// proc mount): what opened must be the fifo the init holds.
+			struct stat want, got;
+			if (fstat(h->fifo_fd, &want) < 0 || fstat(fd, &got) < 0 || want.st_dev != got.st_dev ||
+			    want.st_ino != got.st_ino) {
+				errno = EINVAL;
+				hako_fail("open exec fifo: %s is not it (is /proc mounted?)", fifo);
+			}
+			if (write(fd, "", 1) != 1)
+				hako_fail("write exec fifo");
+			close(fd);
 		}
-		if (write(fd, "", 1) != 1)
-			hako_fail("write exec fifo");
-		close(fd);
 	}
 	// Preserved descriptors down to 3, in order (each target is below
 	// its source; the sync socket and the fifo are done with).
