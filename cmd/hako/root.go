@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"hako.dev/cmd/hako/internal/prewarm"
 	"hako.dev/cmd/internal/cli"
 	"hako.dev/runtime/container"
 )
@@ -54,7 +53,6 @@ func execute(args []string) int {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			prewarm.Wait()
 			if err := g.setupLog(); err != nil {
 				return err
 			}

@@ -1,64 +1,76 @@
 // Package prewarm builds encoding/json's tables for the OCI config's types
 // on a thread of its own while hako starts, for the commands that decode a
-// config.
+// config (and has the os package check that pidfds work, which it does
+// before its first process start).
 //
-// A process's first decode into specs.Spec walks, by reflection, every
-// type the config can hold (~60, whatever the file names): about half a
-// millisecond with Go 1.26, a quarter with Go 1.27's encoding/json, the
-// largest single piece of a `hako run` after the kernel's. Its input
-// plays no part, so it need not wait for the command line to be parsed:
-// this package's init starts it on a second thread while the rest of the
-// program's packages initialize and cobra parses the flags, and the
-// command's own decode then finds the tables built. It costs a thread and
-// some CPU that a short command on a multi-core host has spare; on a
-// single core it only moves the same work earlier.
+// A process's first decode of a config builds, by reflection, the tables
+// of every type it meets: a quarter to half a millisecond, the largest
+// single piece of a `hako run` after the kernel's. The values play no
+// part, so it need not wait for the command line: this package's init
+// decodes a config holding every object a Linux config can have
+// (warm.json) on a second thread, while the rest of the program's
+// packages initialize and cobra parses the flags, then encodes it (the
+// tables state.json's encoding takes). The command's own decode finds
+// the tables built, or being built: encoding/json builds each type's
+// once, and a decode that meets one being built waits for it, so no
+// work is done twice. It costs a thread and some CPU that a short
+// command on a multi-core host has spare; on a single core it only moves
+// the same work earlier.
 package prewarm
 
 import (
+	_ "embed"
 	"encoding/json"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-var done chan struct{}
+// warmJSON is a config with every pointer of specs.Spec set and every
+// list and map holding one element, but other operating systems' parts
+// (TestWarmJSON writes it: go generate).
+//
+//go:generate go test -run TestWarmJSON -update
+//go:embed warm.json
+var warmJSON []byte
 
 func init() {
 	v := target(os.Args[1:])
 	if v == nil {
 		return
 	}
-	done = make(chan struct{})
 	go func() {
-		defer close(done)
-		// An empty object is enough: the tables are per type, built on
-		// the type's first use whatever the input holds.
-		_ = json.Unmarshal([]byte("{}"), v)
+		// What the command decodes first, first.
+		_ = json.Unmarshal(warmJSON, v)
+		// These commands start a process, and the os package checks once
+		// per process, before its first start, that pidfds work: a child
+		// cloned and reaped (~0.1 ms). FindProcess runs the same check.
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Release()
+		}
+		_, _ = json.Marshal(v)
 	}()
 }
 
-// target is what the command in args decodes: create and run decode the
-// whole config, exec the process part of the one state.json keeps. nil
-// for the other commands. The first argument naming one of them is taken
-// for the command: global flags' values before it are paths and formats,
-// and a wrong guess costs only the spare thread's time.
+// processPart is the part of a config exec decodes (of the one
+// state.json keeps): its process.
+type processPart struct {
+	Process *specs.Process `json:"process"`
+}
+
+// target is what the command in args decodes warm.json into: create and
+// run decode a whole config, exec its process part; nil for the other
+// commands. The first argument naming one of them is taken for the
+// command: global flags' values before it are paths and formats, and a
+// wrong guess costs only the spare thread's time.
 func target(args []string) any {
 	for _, a := range args {
 		switch a {
 		case "create", "run":
 			return new(specs.Spec)
 		case "exec":
-			return new(specs.Process)
+			return new(processPart)
 		}
 	}
 	return nil
-}
-
-// Wait returns once the tables are built (at once if no command asked
-// for them). A command decodes only after it: a decode that started
-// while the tables were half-built would build them all again itself.
-func Wait() {
-	if done != nil {
-		<-done
-	}
 }
