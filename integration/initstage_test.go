@@ -100,11 +100,13 @@ func TestInitWithoutGo(t *testing.T) {
 				specs.Mount{Destination: "/lnk/sub", Type: "tmpfs", Source: "tmpfs"},
 				specs.Mount{Destination: "/rel/a/b", Type: "tmpfs", Source: "tmpfs"},
 				specs.Mount{Destination: "/up/c", Type: "tmpfs", Source: "tmpfs"},
+				specs.Mount{Destination: "/dl", Type: "tmpfs", Source: "tmpfs"},
 				specs.Mount{Destination: "/mnt/f", Type: "bind", Source: hostFile, Options: []string{"bind"}})
 		}, image: func(rootfs string) {
 			os.Symlink("/opt/x", filepath.Join(rootfs, "lnk"))       // dangling, absolute
 			os.Symlink("opt/../srv/y", filepath.Join(rootfs, "rel")) // dangling, relative, through ".."
 			os.Symlink("../../..", filepath.Join(rootfs, "up"))      // ".." never climbs above the root
+			os.Symlink("/opt/z", filepath.Join(rootfs, "dl"))        // dangling, the target itself
 			os.MkdirAll(filepath.Join(rootfs, "mnt"), 0o755)
 			os.Symlink("../../../escaped", filepath.Join(rootfs, "mnt/f")) // a dangling file target
 		}, wantOut: "/opt/x/sub"},

@@ -500,9 +500,11 @@ static void enter(struct hako_request *r)
 	// Cgroups first, on the host's paths, before a new cgroup namespace
 	// would be rooted here: "0" moves this (single) thread, which takes
 	// no global lock, where the parent writing our pid to cgroup.procs
-	// waits for an RCU grace period.
+	// waits for an RCU grace period. (openat, here and below, rather
+	// than open: musl's open follows an O_CLOEXEC with an fcntl, for
+	// kernels older than hako runs on.)
 	for (int i = 0; i < r->ncg; i++) {
-		int fd = open(r->cgroup[i], O_WRONLY | O_CLOEXEC);
+		int fd = openat(AT_FDCWD, r->cgroup[i], O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			fail("join cgroup %s", r->cgroup[i]);
 		close(fd);
@@ -519,7 +521,7 @@ static void enter(struct hako_request *r)
 	int fds[HAKO_MAX_JOIN];
 	uint32_t joined = 0;
 	for (int i = 0; i < r->njoin; i++) {
-		fds[i] = open(r->join[i].path, O_RDONLY | O_CLOEXEC);
+		fds[i] = openat(AT_FDCWD, r->join[i].path, O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0)
 			fail("open %s namespace %s", kind_name(r->join[i].flag), r->join[i].path);
 	}

@@ -210,9 +210,32 @@ static int mkdir_in_at(const char *path, char at[PATH_MAX])
 
 int hako_mkdir_in(const char *path)
 {
-	char at[PATH_MAX];
+	char at[PATH_MAX], dir[PATH_MAX];
 	int fd = hako_open_in(path, O_PATH | O_DIRECTORY);
-	return fd >= 0 ? fd : mkdir_in_at(path, at);
+	if (fd >= 0)
+		return fd;
+	// Mostly only the last name is missing (/dev/pts, a cgroup mount
+	// point): made from its parent, found as the walk would find it,
+	// costs 5 syscalls where the walk takes 3 per name. Anything else
+	// (a missing parent, a dangling link standing there, a path with
+	// "." or "..", which the walk takes after the links) is the walk's.
+	char clean[PATH_MAX];
+	if (errno == ENOENT && snprintf(clean, sizeof(clean), "%s", path) < (int)sizeof(clean) &&
+	    hako_clean_path(clean) == 0 && strcmp(clean, path) == 0 && strcmp(clean, "/") != 0) {
+		const char *name = hako_split(clean, dir, sizeof(dir));
+		int d = hako_open_in(dir, O_PATH | O_DIRECTORY);
+		if (d >= 0) {
+			struct stat st;
+			if (mkdirat(d, name, 0755) == 0 || errno == EEXIST)
+				fd = openat(d, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			close(d);
+			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+				return fd;
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	return mkdir_in_at(path, at);
 }
 
 // create_file_in makes path (and its parents) as an empty file of mode
