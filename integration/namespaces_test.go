@@ -366,3 +366,61 @@ func TestNoMountNamespace(t *testing.T) {
 		t.Errorf("a failed create left mounts: %v", m)
 	}
 }
+
+// A new network namespace (made by hako ahead of the init, which joins
+// it, where no user namespace is involved) is the container's own: not
+// the host's nor another container's, with only a loopback device, and
+// owned by the container's user namespace when it has one (which hako
+// then leaves to the init to make).
+func TestNewNetworkNamespace(t *testing.T) {
+	e := newEnv(t)
+	host, _ := os.Readlink("/proc/self/ns/net")
+	hostUser, _ := os.Readlink("/proc/self/ns/user")
+	seen := map[string]string{host: "the host"}
+	for _, tc := range []struct {
+		name   string
+		userns bool
+	}{{"net-a", false}, {"net-b", false}, {"net-userns", true}} {
+		id := e.id(tc.name)
+		bundle := e.bundle([]string{"testinit", "sleep"}, func(s *specs.Spec) {
+			if tc.userns {
+				s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+				s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+				s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			}
+		})
+		for d := bundle; d != os.TempDir(); d = filepath.Dir(d) {
+			os.Chmod(d, 0o755) // for the user namespace's root
+		}
+		e.mustHako("create", "--bundle", bundle, id)
+		pid := e.state(id).Pid
+		net, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+		if other, ok := seen[net]; ok || net == "" {
+			t.Errorf("%s: network namespace %q is %s's", tc.name, net, other)
+		}
+		seen[net] = tc.name
+		devs, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/dev", pid))
+		if n := strings.Count(string(devs), "\n") - 2; err != nil || n != 1 || !strings.Contains(string(devs), "lo:") {
+			t.Errorf("%s: devices %q (%v), want lo alone", tc.name, devs, err)
+		}
+		// Its owner: NS_GET_USERNS on the network namespace.
+		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_USERNS)
+		f.Close()
+		if err != nil {
+			t.Fatalf("NS_GET_USERNS: %v", err)
+		}
+		ownerNS, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", owner))
+		unix.Close(owner)
+		want := hostUser
+		if tc.userns {
+			want, _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
+		}
+		if ownerNS != want {
+			t.Errorf("%s: network namespace owned by %s, want %s", tc.name, ownerNS, want)
+		}
+	}
+}

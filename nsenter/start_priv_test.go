@@ -349,3 +349,40 @@ func TestErrors(t *testing.T) {
 		}
 	})
 }
+
+// MakeNet's namespace is new, held by its file, leaves the caller's
+// threads where they were, and is what a process joining it by the
+// file's /proc path ends up in.
+func TestMakeNet(t *testing.T) {
+	needRoot(t)
+	before := self(nsenter.Net)
+	f, err := nsenter.MakeNet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	made := fmt.Sprintf("net:[%d]", st.Ino)
+	if made == before {
+		t.Fatalf("MakeNet gave this process's own namespace %s", made)
+	}
+	// The thread that made it went back: every thread of this process
+	// is in the old one.
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, task := range tasks {
+		if l, _ := os.Readlink("/proc/self/task/" + task.Name() + "/ns/net"); l != before && l != "" {
+			t.Errorf("thread %s is in %s, want %s", task.Name(), l, before)
+		}
+	}
+	path := fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), f.Fd())
+	got, err := enter(t, &nsenter.Request{Join: []nsenter.Join{{Kind: nsenter.Net, Path: path}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["ns.net"] != made {
+		t.Errorf("joined by %s: in %s, want %s", path, got["ns.net"], made)
+	}
+}

@@ -117,6 +117,9 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	if err := checkPreserved(o.PreserveFDs); err != nil {
 		return nil, err
 	}
+	// Made on another thread while the rest goes on; the init joins it.
+	net := premakeNet(spec)
+	defer net.close()
 	spec.Process.Env = append(spec.Process.Env, o.ExtraEnv...)
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.terminal == nil {
 		return nil, errors.New("config asks for a terminal (process.terminal) but no --console-socket was given to send it to")
@@ -284,7 +287,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	phase("checks, state dir, cgroup made, exec fifo")
-	l := &initLaunch{o: o, spec: spec, dir: dir, fifo: fifoFile, entry: entry, cgPath: cgPath, mgr: mgr,
+	l := &initLaunch{o: o, spec: spec, net: net, dir: dir, fifo: fifoFile, entry: entry, cgPath: cgPath, mgr: mgr,
 		filter: filter, rootfsPath: rootfsPath, bundle: bundle, cgroups: cgroups}
 	defer l.close()
 	u.add(l.kill)

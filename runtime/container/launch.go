@@ -21,7 +21,8 @@ import (
 type initLaunch struct {
 	o      CreateOpts
 	spec   *specs.Spec
-	dir    string // the state directory
+	net    *premadeNet // the first init joins it, if not nil
+	dir    string      // the state directory
 	fifo   *os.File
 	entry  *cgctl.Entry
 	cgPath string
@@ -73,6 +74,7 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 		return err
 	}
 	req := nsRequest(l.spec)
+	l.net.use(req)
 	if selfJoin {
 		req.Cgroups = l.entry.Tasks
 	} else if err := l.mgr.Apply(launched.Pid()); err != nil {
@@ -81,6 +83,7 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 	}
 	phase("init launched (sealed binary exec'd, C stage waiting)")
 	pid, err := launched.Enter(req)
+	l.net.close() // joined, or never will be
 	if err != nil {
 		return fmt.Errorf("enter namespaces: %w", err)
 	}
