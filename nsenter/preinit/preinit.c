@@ -112,11 +112,17 @@ static int perr(char *err, size_t len, const char *msg)
 	return -1;
 }
 
+void hako_clear_request(struct hako_request *r)
+{
+	memset(r, 0, offsetof(struct hako_request, join));
+	r->argv[0] = NULL;
+}
+
 // hako_parse_request is the C twin of nsenter.Decode: same format, same
 // refusals, never reading past n bytes.
 int hako_parse_request(const uint8_t *b, size_t n, struct hako_request *r, char *err, size_t errlen)
 {
-	memset(r, 0, sizeof(*r));
+	hako_clear_request(r);
 	if (n < 8 || memcmp(b, "HKNS", 4) != 0)
 		return perr(err, errlen, "bad magic");
 	if (rd16(b + 4) != 1)
@@ -400,7 +406,7 @@ static int add_join(struct hako_request *r, uint32_t flag, const char *path)
 // words. The two are held to each other by integration/namespaces_test.go.
 static int nsrun_argv(int argc, char **argv, struct hako_request *r)
 {
-	memset(r, 0, sizeof(*r));
+	hako_clear_request(r);
 	long target = 0;
 	int all = 0, i = 1;
 	for (; i < argc; i++) {
