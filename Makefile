@@ -7,13 +7,6 @@ BIN := $(CURDIR)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 export GOFLAGS := -buildvcs=false
-# Built and tested with Go 1.27, which the machine's Go (1.26, whose go.env
-# says GOTOOLCHAIN=local) fetches once through the module proxy: its
-# encoding/json runs on the json/v2 engine, whose first decode of a config
-# takes half the time, the largest piece of a `hako run` left in Go
-# (docs/performance.md). The modules still build with Go 1.26
-# (GOTOOLCHAIN=local make ... keeps the machine's own).
-export GOTOOLCHAIN ?= go1.27.3
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # The cgo binaries are linked statically too (the C library, libseccomp.a):
 # no loader at each start, nothing to find inside or outside a container.
