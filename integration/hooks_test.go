@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,36 +107,63 @@ func TestHookFailures(t *testing.T) {
 // TestPoststartSeesProgram: `run` has the init start the program without
 // the exec fifo, and takes the sync socket's close (the exec) for the
 // start: a poststart hook must find the program running in the init's
-// place, not hako, whichever init set the container up, in the
-// foreground and detached.
+// place, not hako. Both inits: the C stage, and the Go init that waits
+// itself where a startContainer hook needs it (the hook sleeps, so a
+// poststart run before the exec would find hako), in the foreground and
+// detached, and with a preserved descriptor (moved onto the sync
+// socket's number just before the exec).
 func TestPoststartSeesProgram(t *testing.T) {
 	e := newEnv(t)
-	for _, goInit := range []bool{false, true} {
-		for _, detach := range []bool{false, true} {
-			dir := t.TempDir()
-			out := filepath.Join(dir, "cmdline")
+	extra, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	for _, tc := range []struct {
+		name                      string
+		goInit, detach, preserved bool
+	}{
+		{"stage", false, false, false},
+		{"stage-detached", false, true, false},
+		{"stage-preserved", false, false, true},
+		{"go-init", true, false, false},
+		{"go-init-detached", true, true, false},
+		{"go-init-preserved", true, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "cmdline")
 			// The state's pid, then that process's command line.
 			h := hook(`p=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p'); tr '\0' ' ' < /proc/$p/cmdline > ` + out)
-			id := e.id("poststart-program")
-			bundle := e.bundle([]string{"sleep", "0.3"}, func(s *specs.Spec) {
+			id := e.id("poststart-" + tc.name)
+			bundle := e.bundle([]string{"sleep", "0.5"}, func(s *specs.Spec) {
 				s.Hooks = &specs.Hooks{Poststart: []specs.Hook{h}}
-				if goInit {
-					goInitOnly(s)
+				if tc.goInit {
+					s.Hooks.StartContainer = []specs.Hook{hook("sleep 0.3")}
 				}
 			})
-			args := []string{"run", "--bundle", bundle, id}
-			if detach {
-				args = []string{"run", "-d", "--bundle", bundle, id}
+			args := []string{"--root", e.root, "run", "--bundle", bundle}
+			if tc.detach {
+				args = append(args, "-d")
 			}
-			if r := e.hako(args...); r.code != 0 {
-				t.Fatalf("run (Go init %v, detached %v): %+v", goInit, detach, r)
+			cmd := exec.Command(hakoBin, args...)
+			if tc.preserved {
+				cmd.Args = append(cmd.Args, "--preserve-fds", "1")
+				cmd.ExtraFiles = []*os.File{extra}
 			}
-			if detach {
+			cmd.Args = append(cmd.Args, id)
+			// A file, not a pipe: a detached init keeps hako's stdio.
+			log := e.tempFile()
+			defer log.Close()
+			cmd.Stdout, cmd.Stderr = log, log
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("run: %v\n%s", err, readAll(t, log))
+			}
+			if tc.detach {
 				e.hako("delete", "-f", id)
 			}
-			if b, err := os.ReadFile(out); err != nil || string(b) != "sleep 0.3 " {
-				t.Errorf("poststart hook (Go init %v, detached %v) saw %q (%v), want the program's command line", goInit, detach, b, err)
+			if b, err := os.ReadFile(out); err != nil || string(b) != "sleep 0.5 " {
+				t.Errorf("poststart hook saw %q (%v), want the program's command line", b, err)
 			}
-		}
+		})
 	}
 }

@@ -423,4 +423,48 @@ func TestNewNetworkNamespace(t *testing.T) {
 			t.Errorf("%s: network namespace owned by %s, want %s", tc.name, ownerNS, want)
 		}
 	}
+	// Who made it: without a user namespace hako, and the init joins it
+	// (no CLONE_NEWNET in its unshare); with one, the init itself.
+	if out, err := exec.Command("../hack/setup.sh", "strace").CombinedOutput(); err != nil {
+		t.Fatalf("install strace: %v\n%s", err, out)
+	}
+	for _, userns := range []bool{false, true} {
+		bundle := e.bundle([]string{"true"}, func(s *specs.Spec) {
+			if userns {
+				s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+				s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+				s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			}
+		})
+		for d := bundle; d != os.TempDir(); d = filepath.Dir(d) {
+			os.Chmod(d, 0o755)
+		}
+		trace := filepath.Join(t.TempDir(), "trace")
+		cmd := exec.Command("strace", "-f", "-qq", "-o", trace, "-e", "trace=unshare,setns",
+			hakoBin, "--root", e.root, "run", "--bundle", bundle, e.id("net-trace"))
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("run (user namespace %v): %v\n%s", userns, err, b)
+		}
+		// The init's stage is the process that unshares the pid
+		// namespace; hako's own thread that made one also does setns
+		// (back to its own), which is no join of the init's.
+		b, _ := os.ReadFile(trace)
+		byPid := map[string][]string{}
+		stage := ""
+		for _, l := range strings.Split(string(b), "\n") {
+			pid, call, _ := strings.Cut(l, " ")
+			byPid[pid] = append(byPid[pid], call)
+			if strings.HasPrefix(strings.TrimSpace(call), "unshare(") && strings.Contains(call, "CLONE_NEWPID") {
+				stage = pid
+			}
+		}
+		var unshared, joined bool
+		for _, call := range byPid[stage] {
+			unshared = unshared || strings.Contains(call, "unshare(") && strings.Contains(call, "CLONE_NEWNET")
+			joined = joined || strings.Contains(call, "setns(") && strings.Contains(call, "CLONE_NEWNET")
+		}
+		if userns && (!unshared || joined) || !userns && (unshared || !joined) {
+			t.Errorf("user namespace %v: the init unshared a network namespace %v, joined one %v; trace:\n%s", userns, unshared, joined, b)
+		}
+	}
 }

@@ -118,8 +118,8 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	// Made on another thread while the rest goes on; the init joins it.
-	net := premakeNet(spec)
-	defer net.close()
+	madeNet := premakeNet(spec)
+	defer madeNet.close()
 	spec.Process.Env = append(spec.Process.Env, o.ExtraEnv...)
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.terminal == nil {
 		return nil, errors.New("config asks for a terminal (process.terminal) but no --console-socket was given to send it to")
@@ -287,7 +287,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	phase("checks, state dir, cgroup made, exec fifo")
-	l := &initLaunch{o: o, spec: spec, net: net, dir: dir, fifo: fifoFile, entry: entry, cgPath: cgPath, mgr: mgr,
+	l := &initLaunch{o: o, spec: spec, net: madeNet, dir: dir, fifo: fifoFile, entry: entry, cgPath: cgPath, mgr: mgr,
 		filter: filter, rootfsPath: rootfsPath, bundle: bundle, cgroups: cgroups}
 	defer l.close()
 	u.add(l.kill)
@@ -385,7 +385,13 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	}
 	release := msgOK
 	if o.startNow {
+		// The fifo goes first: from here the status reads "running", and
+		// a `hako start` from elsewhere is refused rather than left
+		// waiting at a fifo no init will open.
 		release = msgStart
+		if err := os.Remove(fifo); err != nil {
+			return nil, err
+		}
 	}
 	if err := send(l.sock, syncMsg{Type: release}); err != nil {
 		return nil, fmt.Errorf("release container init: %w", err)

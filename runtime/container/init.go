@@ -334,9 +334,16 @@ func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter, now 
 			return err
 		}
 	}
+	// After "start" the sync socket's close at the exec tells the parent
+	// the program runs: the dup3s below would close it before, so it
+	// moves above them (close-on-exec). Failing that, the parent hears
+	// it early.
+	if now && cfg.PreserveFDs > 0 {
+		unix.FcntlInt(initSockFd, unix.F_DUPFD_CLOEXEC, 3+cfg.PreserveFDs)
+	}
 	// Preserved descriptors down to 3, in order (each target is below its
-	// source, and sources above are not yet overwritten); the sync socket
-	// and the fifo there are no longer needed.
+	// source, and sources above are not yet overwritten); the fifo there
+	// is no longer needed, nor the sync socket (or it moved).
 	for n := 0; n < cfg.PreserveFDs; n++ {
 		if err := unix.Dup3(initFifoFd+1+n, 3+n, 0); err != nil {
 			return os.NewSyscallError("dup3 preserved fd", err)

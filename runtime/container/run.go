@@ -39,7 +39,7 @@ type RunOpts struct {
 }
 
 // startWith starts c, or, where Create had the init start the program
-// (started), does what follows a start.
+// (started), runs the poststart hooks.
 func (c *Container) startWith(o StartOpts, started bool) (<-chan error, error) {
 	if !started {
 		return c.StartWith(o)
@@ -51,7 +51,7 @@ func (c *Container) startWith(o StartOpts, started bool) (<-chan error, error) {
 		return nil, err
 	}
 	defer unlock()
-	return nil, c.started()
+	return nil, c.poststart()
 }
 
 // RunWith is Run with run's own options.

@@ -126,17 +126,17 @@ func (c *Container) start() error {
 	if _, err := unix.Read(fd, b[:]); err != nil {
 		return &os.PathError{Op: "read", Path: fifo, Err: err}
 	}
-	return c.started()
-}
-
-// started follows the program's start: the exec fifo goes, whose absence
-// makes the status "running", and the poststart hooks run.
-func (c *Container) started() error {
-	if err := os.Remove(filepath.Join(c.dir(), fifoName)); err != nil {
+	// The fifo's absence is what makes the status "running".
+	if err := os.Remove(fifo); err != nil {
 		return err
 	}
-	// A failing poststart hook fails the start (runtime-spec 1.3): the
-	// container is stopped rather than left running half-announced.
+	return c.poststart()
+}
+
+// poststart runs the poststart hooks, once the program runs. A failing
+// one fails the start (runtime-spec 1.3): the container is stopped
+// rather than left running half-announced.
+func (c *Container) poststart() error {
 	if h := c.hooks(); h != nil {
 		if err := runHooks("poststart", h.Poststart, c.hookState(Running, c.rec.Pid)); err != nil {
 			c.killAll()

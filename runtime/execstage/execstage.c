@@ -393,10 +393,17 @@ static void run(struct hako_plan *p)
 			if (write(fd, "", 1) != 1)
 				hako_fail("write exec fifo");
 			close(fd);
+		} else if (sync_fd < 3 + h->npreserve) {
+			// After "start" the socket's close at the exec tells the
+			// parent the program runs: the preserved descriptors' dup3
+			// below would close it before, so it moves above them
+			// (close-on-exec). Failing that, the parent hears it early.
+			fcntl(sync_fd, F_DUPFD_CLOEXEC, 3 + h->npreserve);
 		}
 	}
 	// Preserved descriptors down to 3, in order (each target is below
-	// its source; the sync socket and the fifo are done with).
+	// its source; the fifo is done with, and the sync socket too or
+	// moved above).
 	for (int i = 0; i < h->npreserve; i++)
 		if (dup3(h->preserve_from + i, 3 + i, 0) < 0)
 			hako_fail("dup3 preserved fd");

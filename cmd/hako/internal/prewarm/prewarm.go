@@ -35,7 +35,16 @@ import (
 //go:embed warm.json
 var warmJSON []byte
 
+// initEnv marks this binary re-executed as a container's Go init
+// (container.InitEnv; this package initializes before that one): it runs
+// in the container's namespaces and cgroup, where nothing is to be
+// warmed, and as an exec's init its argv is "hako exec".
+const initEnv = "_HAKO_INIT"
+
 func init() {
+	if os.Getenv(initEnv) != "" {
+		return
+	}
 	v := target(os.Args[1:])
 	if v == nil {
 		return

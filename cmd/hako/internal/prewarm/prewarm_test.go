@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"hako.dev/runtime/container"
 )
 
 var update = flag.Bool("update", false, "write warm.json")
@@ -30,6 +32,13 @@ func TestTarget(t *testing.T) {
 		if reflect.TypeOf(got) != reflect.TypeOf(tc.want) {
 			t.Errorf("target(%q) = %T, want %T", tc.args, got, tc.want)
 		}
+	}
+}
+
+// The Go init's marker is container.InitEnv.
+func TestInitEnv(t *testing.T) {
+	if initEnv != container.InitEnv {
+		t.Errorf("initEnv = %q, container.InitEnv = %q", initEnv, container.InitEnv)
 	}
 }
 
