@@ -26,16 +26,7 @@ type premadeNet struct {
 // init may join one made here: a new one, and no user namespace, new or
 // joined (which would have to own it). nil otherwise.
 func premakeNet(spec *specs.Spec) *premadeNet {
-	newNet := false
-	for _, ns := range spec.Linux.Namespaces {
-		switch {
-		case ns.Type == specs.UserNamespace:
-			return nil
-		case ns.Type == specs.NetworkNamespace && ns.Path == "":
-			newNet = true
-		}
-	}
-	if !newNet {
+	if hasNS(spec, specs.UserNamespace) || !newNS(spec, specs.NetworkNamespace) {
 		return nil
 	}
 	p := &premadeNet{made: make(chan struct{})}
