@@ -408,6 +408,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	}
 	phase("limits, state saved, init released")
 	cacheFilter()
+	c.seal, l.seal = l.seal, nil
 	return c, nil
 }
 

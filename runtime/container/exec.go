@@ -192,11 +192,12 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		defer relay.Stop()
 	}
 	phase("checks, namespaces listed, cgroup made, exec plan")
-	launched, _, err := launchSealed(cmd, c.dir())
+	launched, seal, _, err := launchSealed(cmd, c.dir())
 	childSock.Close()
 	if err != nil {
 		return 0, -1, fmt.Errorf("start exec process: %w", err)
 	}
+	seal.closeLater()
 	if err := prepareLaunched(launched.Pid(), p); err != nil {
 		launched.Kill()
 		return 0, -1, err

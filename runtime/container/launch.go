@@ -40,6 +40,10 @@ type initLaunch struct {
 	pid  int
 	proc *os.Process
 	exe  [2]uint64
+	// The sealed binary, kept where the init starts its program within
+	// create (startNow): Create hands it to the Container, which Run
+	// releases once the program has ended (Container.releaseSeal).
+	seal *sealedExe
 }
 
 // launch starts an init, up to its namespaces entered. With a plan
@@ -64,11 +68,20 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, pf)
 	}
 	selfJoin := intoCgroup(cmd, l.entry)
-	launched, exe, err := launchSealed(cmd, l.dir)
+	launched, seal, exe, err := launchSealed(cmd, l.dir)
 	if err != nil {
 		return fmt.Errorf("start container init: %w", err)
 	}
 	l.exe = exe
+	if l.seal != nil {
+		l.seal.closeLater() // a failed launch's
+	}
+	l.seal = seal
+	if !l.o.startNow {
+		// The init holds the file until its program's execve, at start;
+		// let go now, while create goes on.
+		l.closeSeal()
+	}
 	if err := prepareLaunched(launched.Pid(), l.spec.Process); err != nil {
 		launched.Kill()
 		return err
@@ -170,7 +183,15 @@ func (l *initLaunch) kill() {
 	l.close()
 }
 
+func (l *initLaunch) closeSeal() {
+	if l.seal != nil {
+		l.seal.closeLater()
+		l.seal = nil
+	}
+}
+
 func (l *initLaunch) close() {
+	l.closeSeal()
 	if l.sock != nil {
 		l.sock.Close()
 		l.sock = nil

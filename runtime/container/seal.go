@@ -27,11 +27,13 @@ import (
 
 // launchSealed is nsenter.Launch of cmd (whose Path is /proc/self/exe)
 // with the binary sealed: the child executes it through the sealed
-// descriptor, which is closed here once the child's execve is over.
+// descriptor. The caller closes the returned seal (sealedExe.closeLater)
+// once the child's execve is over, best once the child has executed its
+// program (see closeLater).
 //
 // It also returns the sealed file's identity (device, inode), by which the
 // child can later tell its own binary from anything else a path names.
-func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, [2]uint64, error) {
+func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, *sealedExe, [2]uint64, error) {
 	defer func() {
 		for _, f := range cmd.ExtraFiles {
 			if f.Name() == preservedName {
@@ -42,21 +44,30 @@ func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, [2]uint64,
 	files := 3 + len(cmd.ExtraFiles) + 1 // and nsenter's socket
 	exe, err := sealSelf(2*files+8, filepath.Join(stateDir, emptyDir))
 	if err != nil {
-		return nil, [2]uint64{}, err
+		return nil, nil, [2]uint64{}, err
 	}
-	defer exe.close()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(exe.f.Fd()), &st); err != nil {
-		return nil, [2]uint64{}, os.NewSyscallError("fstat sealed binary", err)
+		exe.closeLater()
+		return nil, nil, [2]uint64{}, os.NewSyscallError("fstat sealed binary", err)
 	}
 	cmd.Path = exe.path()
 	l, err := nsenter.Launch(cmd)
-	return l, [2]uint64{st.Dev, st.Ino}, err
+	// The child has the file now (or never will): the mounts go.
+	exe.unmount()
+	if err != nil {
+		exe.closeLater()
+		return nil, nil, [2]uint64{}, err
+	}
+	return l, exe, [2]uint64{st.Dev, st.Ino}, nil
 }
 
 // sealedExe is hako's binary, opened so that nothing can write through it.
 type sealedExe struct {
 	f *os.File
+	// mounts are the detached mounts (overlay, tmpfs) the file is reached
+	// through, none for a memfd.
+	mounts []int
 }
 
 // sealSelf opens /proc/self/exe's binary through a detached read-only
@@ -68,7 +79,7 @@ func sealSelf(min int, empty string) (*sealedExe, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := overlayExe(exe, empty)
+	fd, mounts, err := overlayExe(exe, empty)
 	if err != nil {
 		if fd, err = memfdExe(exe); err != nil {
 			return nil, fmt.Errorf("seal %s: %w", exe, err)
@@ -76,17 +87,49 @@ func sealSelf(min int, empty string) (*sealedExe, error) {
 	}
 	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, min)
 	unix.Close(fd)
+	s := &sealedExe{mounts: mounts}
 	if err != nil {
+		s.unmount()
 		return nil, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)
 	}
-	return &sealedExe{f: os.NewFile(uintptr(high), exe)}, nil
+	s.f = os.NewFile(uintptr(high), exe)
+	return s, nil
 }
 
 // path is what a child executes: the magic link resolves, in the child
 // before its execve, to the sealed file.
 func (s *sealedExe) path() string { return "/proc/self/fd/" + strconv.Itoa(int(s.f.Fd())) }
 
-func (s *sealedExe) close() { s.f.Close() }
+// Why closing happens on another goroutine: the close of a detached
+// mount's descriptor dissolves its tree, and the kernel then waits for an
+// expedited RCU grace period in the closing thread (namespace_unlock;
+// 0.1-0.2 ms here); so does the end of the last reference to the overlay
+// (its superblock drops its private mounts of the layers). Made here on
+// the launch's path, the first cost ~0.2 ms of every create and exec; the
+// second fell to whichever process let go of the file last: the
+// container's init at its program's execve, on the way to the program.
+// The file itself keeps its mount alive, and the overlay, once the mounts
+// are dissolved.
+
+// unmount dissolves the detached mounts, on another goroutine.
+func (s *sealedExe) unmount() {
+	if m := s.mounts; len(m) > 0 {
+		s.mounts = nil
+		go closeFds(m)
+	}
+}
+
+// closeLater closes the file and the mounts, on another goroutine. Where
+// the processes that ran the binary have let go of it already (Run, after
+// the init's end), this process holds it last and the overlay's teardown
+// happens on that goroutine.
+func (s *sealedExe) closeLater() {
+	s.unmount()
+	if f := s.f; f != nil {
+		s.f = nil
+		go f.Close()
+	}
+}
 
 // emptyDir, in the container's state directory (and gone with it), is
 // the empty directory that serves as the sealing overlay's second layer
@@ -98,46 +141,51 @@ const emptyDir = "seal"
 // tmpfs where that fails), the mount detached: nothing appears in any
 // mount table. One mount, not two: tearing a detached mount down waits for
 // an RCU grace period, which older kernels make long.
-func overlayExe(exe, empty string) (int, error) {
+func overlayExe(exe, empty string) (int, []int, error) {
 	dir, name := filepath.Split(exe)
 	if strings.ContainsAny(dir, ":,\\") {
-		return -1, errors.New("directory name unusable as an overlayfs layer")
+		return -1, nil, errors.New("directory name unusable as an overlayfs layer")
 	}
-	fd, err := -1, errors.New("no empty directory")
+	fd, mnt, err := -1, -1, errors.New("no empty directory")
 	if !strings.ContainsAny(empty, ":,\\") {
 		if merr := os.Mkdir(empty, 0o700); merr == nil || errors.Is(merr, os.ErrExist) {
-			fd, err = overlayOpen(dir, empty, name)
+			fd, mnt, err = overlayOpen(dir, empty, name)
 		}
 	}
+	if err == nil {
+		return fd, []int{mnt}, nil
+	}
+	// Overlapping the binary's directory (or not makeable): an empty
+	// tmpfs, attached nowhere, instead.
+	t, err := detachedMount("tmpfs", nil)
 	if err != nil {
-		// Overlapping the binary's directory (or not makeable): an empty
-		// tmpfs, attached nowhere, instead.
-		t, terr := detachedMount("tmpfs", nil)
-		if terr != nil {
-			return -1, terr
-		}
-		defer unix.Close(t)
-		fd, err = overlayOpen(dir, "/proc/self/fd/"+strconv.Itoa(t), name)
+		return -1, nil, err
 	}
-	return fd, err
+	fd, mnt, err = overlayOpen(dir, "/proc/self/fd/"+strconv.Itoa(t), name)
+	if err != nil {
+		go unix.Close(t)
+		return -1, nil, err
+	}
+	return fd, []int{mnt, t}, nil
 }
 
-// overlayOpen opens name through a read-only overlay of dir over second.
-func overlayOpen(dir, second, name string) (int, error) {
+// overlayOpen opens name through a read-only overlay of dir over second;
+// it returns the file's descriptor and the overlay mount's.
+func overlayOpen(dir, second, name string) (int, int, error) {
 	lower := strings.TrimSuffix(dir, "/") + ":" + second
 	if dir == "/" {
 		lower = "/:" + second
 	}
 	mnt, err := detachedMount("overlay", map[string]string{"lowerdir": lower})
 	if err != nil {
-		return -1, err
+		return -1, -1, err
 	}
-	defer unix.Close(mnt)
 	fd, err := unix.Openat(mnt, name, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, &os.PathError{Op: "open", Path: "overlay/" + name, Err: err}
+		go unix.Close(mnt)
+		return -1, -1, &os.PathError{Op: "open", Path: "overlay/" + name, Err: err}
 	}
-	return fd, nil
+	return fd, mnt, nil
 }
 
 // detachedMount makes a read-only mount of fs with the new mount API and

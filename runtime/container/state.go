@@ -96,6 +96,21 @@ type Container struct {
 	// mgr is the cgroup's manager once made (cgroup), for the record's
 	// cgroup path: finding the host's hierarchies takes a dozen syscalls.
 	mgr cgctl.Manager
+	// seal is the sealed binary the init was launched from, kept by a
+	// Create that started the program (Run) until the program has ended
+	// (releaseSeal).
+	seal *sealedExe
+}
+
+// releaseSeal lets go of the sealed binary Create kept, if any. After the
+// init's end this process holds it last, and the overlay's teardown (an
+// RCU grace period's wait) happens on another goroutine while the delete
+// goes on, not in the container's execve of its program.
+func (c *Container) releaseSeal() {
+	if c.seal != nil {
+		c.seal.closeLater()
+		c.seal = nil
+	}
 }
 
 // ID is the container's id.
