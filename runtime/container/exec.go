@@ -72,6 +72,8 @@ type execConfig struct {
 	Chroot string `json:"chroot,omitempty"`
 	// Seccomp is the container's profile compiled by hako, stored form.
 	Seccomp []byte `json:"seccomp,omitempty"`
+	// HugePages: as initConfig's.
+	HugePages bool `json:"hugePages,omitempty"`
 }
 
 // execInitValue is InitEnv's value for an exec (vs "1" for a create).
@@ -161,6 +163,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if plan != nil {
 		// The C exec stage instead of the Go init: its plan comes as a
 		// memfd after the preserved descriptors.
+		planHugePages(plan, filter == nil || thpPasses(filter))
 		fd, err := planFile(plan, unix.MFD_CLOEXEC)
 		if err != nil {
 			return 0, -1, err
@@ -232,7 +235,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 			return fail(errors.New("the container's state holds a config that does not decode"))
 		}
 		cfg := execConfig{ID: c.rec.ID, NoNewKeyring: c.rec.NoNewKeyring, Spec: initSpec(spec), Process: p,
-			PreserveFDs: o.PreserveFDs, WaitMove: late, Chroot: c.chrootFor()}
+			PreserveFDs: o.PreserveFDs, WaitMove: late, Chroot: c.chrootFor(), HugePages: hugePagesOff()}
 		if filter != nil {
 			if cfg.Seccomp, err = filter.MarshalBinary(); err != nil {
 				return fail(err)
@@ -328,7 +331,8 @@ func execInit() {
 	if _, err := recv(sock, &cfg); err != nil {
 		os.Exit(1)
 	}
-	path, filter, err := execSetup(&cfg, sock)
+	huge := &hugePages{back: cfg.HugePages}
+	path, filter, err := execSetup(&cfg, sock, huge)
 	if err != nil {
 		send(sock, syncMsg{Type: msgError, Error: err.Error()})
 		os.Exit(1)
@@ -358,6 +362,7 @@ func execInit() {
 		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 		os.Exit(126)
 	}
+	huge.now()
 	if filter != nil {
 		if _, err := filter.Load(); err != nil {
 			fmt.Fprintf(os.Stderr, "hako: %v\n", err)
@@ -372,7 +377,7 @@ func execInit() {
 	os.Exit(126)
 }
 
-func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) {
+func execSetup(cfg *execConfig, sock *os.File, huge *hugePages) (string, *seccomp.Filter, error) {
 	p := cfg.Process
 	if cfg.Chroot != "" {
 		if err := unix.Chroot(cfg.Chroot); err != nil {
@@ -399,7 +404,7 @@ func execSetup(cfg *execConfig, sock *os.File) (string, *seccomp.Filter, error) 
 	if err != nil {
 		return "", nil, err
 	}
-	path, filter, err := applyProcess(cfg.Spec, p, filter, keyring, handoffListener(sock), nil)
+	path, filter, err := applyProcess(cfg.Spec, p, filter, keyring, handoffListener(sock), huge.beforeLoad)
 	if err != nil {
 		return "", nil, err
 	}

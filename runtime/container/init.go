@@ -94,7 +94,7 @@ func Init() {
 		// its EOF for the program's start.
 		sock.Close()
 	}
-	err = waitStartAndExec(s.path, &cfg, s.filter, now)
+	err = waitStartAndExec(&cfg, &s, now)
 	runtime.KeepAlive(sock) // open until the exec, after "start"
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
@@ -141,6 +141,7 @@ type setUp struct {
 	path    string
 	filter  *seccomp.Filter
 	stageOK bool
+	huge    hugePages // to give back, or given back already
 }
 
 // setup does everything that can fail in the init, so that create reports
@@ -202,8 +203,10 @@ func setup(cfg *initConfig, sock *os.File, trees map[int]*os.File) (s setUp, mas
 		return s, nil, err
 	}
 	s.stageOK = true
+	s.huge.back = cfg.HugePages
 	s.path, s.filter, err = applyProcess(spec, proc, filter, keyring, handoffListener(sock), func(f *seccomp.Filter) {
 		s.stageOK = passes(f, "SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+		s.huge.beforeLoad(f)
 	})
 	return s, master, err
 }
@@ -320,8 +323,8 @@ func pathOf(env []string) string {
 // the host's /run (gone since pivot_root). Every descriptor but stdio is
 // marked close-on-exec first, whoever opened it, so nothing of hako's
 // reaches the program.
-func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter, now bool) error {
-	p := cfg.Spec.Process
+func waitStartAndExec(cfg *initConfig, s *setUp, now bool) error {
+	p, path, filter := cfg.Spec.Process, s.path, s.filter
 	if !now {
 		if err := waitStart(); err != nil {
 			return err
@@ -357,6 +360,7 @@ func waitStartAndExec(path string, cfg *initConfig, filter *seccomp.Filter, now 
 			return err
 		}
 	}
+	s.huge.now()
 	if filter != nil {
 		// From here on only execve itself runs under the filter.
 		if _, err := filter.Load(); err != nil {

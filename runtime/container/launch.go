@@ -58,6 +58,8 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 	defer childSock.Close()
 	cmd := initCommand(l.o, l.spec.Process.Terminal, childSock, l.fifo)
 	if plan != nil {
+		// A filter loaded early lets the stage's calls through (initPlan).
+		planHugePages(plan, true)
 		fd, err := planFile(plan, unix.MFD_CLOEXEC)
 		if err != nil {
 			return err
@@ -121,7 +123,7 @@ func (l *initLaunch) goInit(c *Container, msg *syncMsg, phase func(string)) ([]i
 	cfg := initConfig{
 		Spec: initSpec(spec), Seccomp: l.filter, Rootfs: rootfsPath, Bundle: bundle, Cgroups: l.cgroups,
 		NoPivot: l.o.NoPivot, NoNewKeyring: l.o.NoNewKeyring, PreserveFDs: l.o.PreserveFDs,
-		ID: c.rec.ID, Pid: pid, Exe: l.exe,
+		ID: c.rec.ID, Pid: pid, Exe: l.exe, HugePages: hugePagesOff(),
 	}
 	trees, err := idmappedTrees(spec, bundle, rootfsPath, pid)
 	if err != nil {

@@ -52,7 +52,7 @@ func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, *sealedExe
 		return nil, nil, [2]uint64{}, os.NewSyscallError("fstat sealed binary", err)
 	}
 	cmd.Path = exe.path()
-	l, err := nsenter.Launch(cmd)
+	l, err := withoutHugePages(func() (*nsenter.Launched, error) { return nsenter.Launch(cmd) })
 	// The child has the file now (or never will): the mounts go.
 	exe.unmount()
 	if err != nil {

@@ -80,7 +80,7 @@ func execStage(self int, cfg *initConfig, s *setUp, master console.Console) erro
 	proc := cfg.Spec.Process
 	plan := execstage.Plan{
 		Sync: initSockFd, Fifo: initFifoFd, Master: -1, PreserveFrom: initFifoFd + 1, Preserve: cfg.PreserveFDs,
-		NoNewPrivs: proc.NoNewPrivileges, Path: s.path, Args: proc.Args, Env: proc.Env,
+		NoNewPrivs: proc.NoNewPrivileges, Path: s.path, Args: proc.Args, Env: proc.Env, HugePages: s.huge.back,
 	}
 	if master != nil {
 		plan.Master = int(master.Fd())

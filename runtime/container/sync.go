@@ -95,6 +95,9 @@ type initConfig struct {
 	// Seccomp is the config's seccomp profile compiled by the parent, in
 	// its stored form (seccomp.UnmarshalFilter): the init never compiles.
 	Seccomp []byte `json:"seccomp,omitempty"`
+	// HugePages: the parent launched the init with transparent huge
+	// pages disabled; the program gets them back (thp.go).
+	HugePages bool `json:"hugePages,omitempty"`
 }
 
 // initSpec is the config as the init gets it: without what only the

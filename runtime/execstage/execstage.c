@@ -255,6 +255,17 @@ static int has_effective(int c)
 	return (d[c / 32].effective >> (c % 32)) & 1;
 }
 
+// huge_pages gives transparent huge pages back where the parent took them
+// away for the stage's own memory (HAKO_PLAN_HUGEPAGES, or _EARLY where a
+// filter loaded early would refuse it): the program's execve inherits the
+// flag as it is then. Best effort: should prctl fail, the program runs
+// without them, nothing worse.
+static void huge_pages(const struct hako_plan_hdr *h, uint32_t when)
+{
+	if (h->flags & when)
+		prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0);
+}
+
 // apply_process is an exec's share of what the Go side's applyProcess
 // does (the rest, which a plan never asks for, keeps an exec in Go), in
 // its order: keyring; seccomp when loading it needs CAP_SYS_ADMIN; the
@@ -264,8 +275,10 @@ static void apply_process(const struct hako_plan *p)
 	const struct hako_plan_hdr *h = &p->h;
 	if (p->keyring[0] && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring) < 0 && errno != ENOSYS)
 		hako_fail("join session keyring %s", p->keyring);
-	if (h->bpf_len > 0 && (h->flags & HAKO_PLAN_SECCOMP_EARLY))
+	if (h->bpf_len > 0 && (h->flags & HAKO_PLAN_SECCOMP_EARLY)) {
+		huge_pages(h, HAKO_PLAN_HUGEPAGES_EARLY);
 		load_filter(p);
+	}
 	if ((h->flags & HAKO_PLAN_CAPS) && has_effective(CAP_SETPCAP))
 		for (uint32_t c = 0; c <= h->last_cap; c++)
 			if (!(h->bounding >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
@@ -418,6 +431,7 @@ static void run(struct hako_plan *p)
 	cloexec_from(3 + h->npreserve);
 	if ((h->flags & HAKO_PLAN_NNP) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		hako_fail("prctl no_new_privs");
+	huge_pages(h, HAKO_PLAN_HUGEPAGES);
 	// From here on only execve itself runs under the filter.
 	if (h->bpf_len > 0 && !(h->flags & HAKO_PLAN_SECCOMP_EARLY))
 		load_filter(p);

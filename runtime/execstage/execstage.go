@@ -46,7 +46,8 @@ var Syscalls = []Call{
 	{"brk", nil}, {"mmap", nil}, {"munmap", nil}, {"arch_prctl", nil}, {"set_tid_address", nil},
 	{"set_robust_list", nil}, {"rseq", nil}, {"prlimit64", nil}, {"readlink", nil}, {"getrandom", nil},
 	{"mprotect", nil}, {"prctl", []uint64{4 /* PR_SET_DUMPABLE */, 0}},
-	{"prctl", []uint64{38 /* PR_SET_NO_NEW_PRIVS */, 1}}, {"fcntl", []uint64{0, 1034 /* F_GET_SEALS */}},
+	{"prctl", []uint64{38 /* PR_SET_NO_NEW_PRIVS */, 1}}, {"prctl", []uint64{41 /* PR_SET_THP_DISABLE */, 0}},
+	{"fcntl", []uint64{0, 1034 /* F_GET_SEALS */}},
 	{"newfstatat", nil}, {"pread64", nil}, {"close", nil}, {"sendmsg", nil}, {"sendto", nil},
 	{"recvfrom", nil}, {"rt_sigaction", nil}, {"openat", nil}, {"dup3", nil}, {"sched_setaffinity", nil},
 	{"close_range", []uint64{3, 1<<32 - 1, 4 /* CLOSE_RANGE_CLOEXEC */}},
@@ -133,6 +134,13 @@ type Plan struct {
 	Affinity []byte
 	// NoNewPrivs is set right before the seccomp program is loaded.
 	NoNewPrivs bool
+	// HugePages gives the program transparent huge pages back: the
+	// parent launched the stage with them disabled (PR_SET_THP_DISABLE,
+	// which fork and execve pass on), and the stage clears that right
+	// before the program's execve; HugePagesEarly does it before the
+	// filter loaded early instead (SeccompEarly), for a filter that
+	// would refuse the prctl.
+	HugePages, HugePagesEarly bool
 	// BPF, if any, is the seccomp program (struct sock_filter, 8 bytes
 	// each, native order), loaded with SeccompFlags.
 	BPF          []byte
@@ -159,6 +167,8 @@ const (
 	flagCreds        = 4
 	flagCaps         = 8
 	flagUmask        = 16
+	flagHugePages    = 32
+	flagHugeEarly    = 64
 )
 
 // Encode lays the plan out for the C stage.
@@ -185,7 +195,7 @@ func (p *Plan) Encode() ([]byte, error) {
 	for _, f := range []struct {
 		on  bool
 		bit uint32
-	}{{p.NoNewPrivs, flagNNP}, {p.SeccompEarly, flagSeccompEarly}, {p.Creds, flagCreds}, {p.Caps, flagCaps}, {p.SetUmask, flagUmask}} {
+	}{{p.NoNewPrivs, flagNNP}, {p.SeccompEarly, flagSeccompEarly}, {p.Creds, flagCreds}, {p.Caps, flagCaps}, {p.SetUmask, flagUmask}, {p.HugePages, flagHugePages}, {p.HugePagesEarly, flagHugeEarly}} {
 		if f.on {
 			flags |= f.bit
 		}
