@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,14 +42,28 @@ func TestHugePagesGivenBack(t *testing.T) {
 	}
 	probe := []string{"sh", "-c", "grep THP_enabled /proc/self/status"}
 	goInit := func(s *specs.Spec) { s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux} }
-	// Kills any prctl(PR_SET_THP_DISABLE, 0), loaded before the
-	// credentials change (no no_new_privs).
-	killer := func(s *specs.Spec) {
-		s.Process.NoNewPrivileges = false
-		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{
-			Names: []string{"prctl"}, Action: specs.ActKillProcess,
-			Args: []specs.LinuxSeccompArg{{Index: 0, Value: unix.PR_SET_THP_DISABLE, Op: specs.OpEqualTo}},
-		}}}
+	// Kills any prctl(PR_SET_THP_DISABLE, 0); loaded before the
+	// credentials change without no_new_privs, right before the execve
+	// with it.
+	killer := func(nnp bool) func(*specs.Spec) {
+		return func(s *specs.Spec) {
+			s.Process.NoNewPrivileges = nnp
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{
+				Names: []string{"prctl"}, Action: specs.ActKillProcess,
+				Args: []specs.LinuxSeccompArg{{Index: 0, Value: unix.PR_SET_THP_DISABLE, Op: specs.OpEqualTo}},
+			}}}
+		}
+	}
+	// A Go init that waits for start itself, its hooks in the container
+	// recording what they get: the createContainer one on the host's
+	// paths (before pivot_root), the startContainer one in the
+	// container's /dev, read by an exec.
+	hooked := filepath.Join(t.TempDir(), "create-hook")
+	hooks := func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{
+			CreateContainer: []specs.Hook{hook("grep THP_enabled /proc/self/status > " + hooked)},
+			StartContainer:  []specs.Hook{hook("grep THP_enabled /proc/self/status > /dev/start-hook")},
+		}
 	}
 	// waiting: the waiting init's THP_enabled. Where the filter loaded
 	// early would refuse the giving back, the Go init (such a filter
@@ -60,8 +75,11 @@ func TestHugePagesGivenBack(t *testing.T) {
 	}{
 		{"stage", "0", nil},
 		{"go-init", "0", goInit},
-		{"early-filter", "1", killer},
-		{"early-filter-go-init", "1", func(s *specs.Spec) { killer(s); goInit(s) }},
+		{"go-init-hooks", "0", hooks},
+		{"early-filter", "1", killer(false)},
+		{"early-filter-go-init", "1", func(s *specs.Spec) { killer(false)(s); goInit(s) }},
+		{"late-filter", "0", killer(true)},
+		{"late-filter-go-init", "0", func(s *specs.Spec) { killer(true)(s); goInit(s) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := e.id("thp-" + tc.name)
@@ -86,6 +104,16 @@ func TestHugePagesGivenBack(t *testing.T) {
 			run := e.bundle(probe, tc.edit)
 			if out := e.mustHako("run", "--bundle", run, id+"-run"); thpEnabled(t, out) != "1" {
 				t.Errorf("run: %q, want THP_enabled 1", out)
+			}
+			if tc.name == "go-init-hooks" {
+				b, err := os.ReadFile(hooked)
+				if err != nil || thpEnabled(t, string(b)) != "1" {
+					t.Errorf("createContainer hook: %q (%v), want THP_enabled 1", b, err)
+				}
+				out := e.mustHako("exec", id, "cat", "/dev/start-hook")
+				if thpEnabled(t, out) != "1" {
+					t.Errorf("startContainer hook: %q, want THP_enabled 1", out)
+				}
 			}
 		})
 	}

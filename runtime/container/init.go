@@ -229,7 +229,10 @@ func createHooks(cfg *initConfig, sock *os.File) error {
 			os.Exit(1) // the parent failed them, or is gone: it reports
 		}
 	}
-	return runHooks("createContainer", h.CreateContainer, initState(cfg, Creating))
+	// The hooks get huge pages as from hako; this init keeps them off.
+	return hugePagesDuring(cfg.HugePages && len(h.CreateContainer) > 0, func() error {
+		return runHooks("createContainer", h.CreateContainer, initState(cfg, Creating))
+	})
 }
 
 func initState(cfg *initConfig, st Status) State {
@@ -330,6 +333,9 @@ func waitStartAndExec(cfg *initConfig, s *setUp, now bool) error {
 			return err
 		}
 	}
+	// Huge pages back (before the filter loads, below) from here: for
+	// the startContainer hooks too.
+	s.huge.now()
 	// startContainer hooks: in the container, after start, before the
 	// program; their paths resolve in the container.
 	if h := cfg.Spec.Hooks; h != nil {
@@ -360,7 +366,6 @@ func waitStartAndExec(cfg *initConfig, s *setUp, now bool) error {
 			return err
 		}
 	}
-	s.huge.now()
 	if filter != nil {
 		// From here on only execve itself runs under the filter.
 		if _, err := filter.Load(); err != nil {

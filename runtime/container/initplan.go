@@ -30,8 +30,9 @@ type initFilter struct {
 	flags  uint32
 	notify bool
 	// stageOK: it lets every syscall of the stage through (a filter
-	// loaded before the credentials change filters them).
-	stageOK bool
+	// loaded before the credentials change filters them); thpOK: the
+	// prctl that gives transparent huge pages back too (thp.go).
+	stageOK, thpOK bool
 }
 
 // initPlan returns the C stage's plan for the container's init, or nil
@@ -127,6 +128,7 @@ func initPlan(spec *specs.Spec, rc rootfs.Config, o CreateOpts, id string, f *in
 	if f != nil {
 		plan.BPF, plan.SeccompFlags, plan.SeccompEarly = f.bpf, f.flags, !p.NoNewPrivileges
 	}
+	planHugePages(plan, f == nil || f.thpOK)
 	return plan, nil
 }
 

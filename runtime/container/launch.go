@@ -58,8 +58,6 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 	defer childSock.Close()
 	cmd := initCommand(l.o, l.spec.Process.Terminal, childSock, l.fifo)
 	if plan != nil {
-		// A filter loaded early lets the stage's calls through (initPlan).
-		planHugePages(plan, true)
 		fd, err := planFile(plan, unix.MFD_CLOEXEC)
 		if err != nil {
 			return err
@@ -75,13 +73,11 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 		return fmt.Errorf("start container init: %w", err)
 	}
 	l.exe = exe
-	if l.seal != nil {
-		l.seal.closeLater() // a failed launch's
-	}
-	l.seal = seal
-	if !l.o.startNow {
-		// The init holds the file until its program's execve, at start;
-		// let go now, while create goes on.
+	l.seal = seal // a failed launch's went with its kill
+	if !l.o.startNow || !seal.overlay {
+		// The init holds the file until its program's execve, at start
+		// (a memfd copy: nothing to gain from keeping it, and 6 MB to
+		// hold); let go now, while create goes on.
 		l.closeSeal()
 	}
 	if err := prepareLaunched(launched.Pid(), l.spec.Process); err != nil {
@@ -212,5 +208,6 @@ func newInitFilter(f *seccomp.Filter) (*initFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &initFilter{bpf: bpf, flags: flags, notify: f.Notify(), stageOK: passes(f, "SCMP_ACT_ALLOW", "SCMP_ACT_LOG")}, nil
+	return &initFilter{bpf: bpf, flags: flags, notify: f.Notify(), stageOK: passes(f, "SCMP_ACT_ALLOW", "SCMP_ACT_LOG"),
+		thpOK: thpPasses(f)}, nil
 }

@@ -66,8 +66,9 @@ func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, *sealedExe
 type sealedExe struct {
 	f *os.File
 	// mounts are the detached mounts (overlay, tmpfs) the file is reached
-	// through, none for a memfd.
-	mounts []int
+	// through, none for a memfd; overlay tells the two ways apart.
+	mounts  []int
+	overlay bool
 }
 
 // sealSelf opens /proc/self/exe's binary through a detached read-only
@@ -87,7 +88,7 @@ func sealSelf(min int, empty string) (*sealedExe, error) {
 	}
 	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, min)
 	unix.Close(fd)
-	s := &sealedExe{mounts: mounts}
+	s := &sealedExe{mounts: mounts, overlay: mounts != nil}
 	if err != nil {
 		s.unmount()
 		return nil, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)

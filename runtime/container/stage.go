@@ -97,8 +97,9 @@ func execStage(self int, cfg *initConfig, s *setUp, master console.Console) erro
 	// unfiltered (it is dumpable from its execve to its first
 	// instruction, when a process of the container with the same
 	// credentials could trace it); otherwise by the stage, right before
-	// the program's execve.
-	if s.filter != nil && passes(s.filter, "SCMP_ACT_ALLOW") && threads(s.filter) {
+	// the program's execve (after the prctl that gives huge pages back,
+	// should the filter refuse that).
+	if s.filter != nil && passes(s.filter, "SCMP_ACT_ALLOW") && threads(s.filter) && (!s.huge.back || thpPasses(s.filter)) {
 		if _, err := s.filter.Load(); err != nil {
 			return err
 		}

@@ -96,9 +96,9 @@ type Container struct {
 	// mgr is the cgroup's manager once made (cgroup), for the record's
 	// cgroup path: finding the host's hierarchies takes a dozen syscalls.
 	mgr cgctl.Manager
-	// seal is the sealed binary the init was launched from, kept by a
-	// Create that started the program (Run) until the program has ended
-	// (releaseSeal).
+	// seal is the sealed binary (overlay) the init was launched from,
+	// kept by a Create that started the program, for Run to release
+	// (releaseSeal): in the foreground once the program has ended.
 	seal *sealedExe
 }
 

@@ -78,6 +78,19 @@ func (h *hugePages) beforeLoad(f *seccomp.Filter) {
 	}
 }
 
+// hugePagesDuring runs f, which starts processes (hooks in the
+// container), with huge pages given back for it where on says the launch
+// took them away (initConfig.HugePages), and then away again: what this
+// process touches meanwhile may get them, the hooks get what they would
+// from hako. No filter is loaded yet.
+func hugePagesDuring(on bool, f func() error) error {
+	if !on || unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0) != nil {
+		return f()
+	}
+	defer unix.Prctl(unix.PR_SET_THP_DISABLE, 1, 0, 0, 0)
+	return f()
+}
+
 // now gives them back (best effort, as the C stage's).
 func (h *hugePages) now() {
 	if h.back {

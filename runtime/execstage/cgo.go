@@ -46,6 +46,8 @@ var _ = [1]struct{}{}[C.HAKO_PLAN_SECCOMP_EARLY-flagSeccompEarly]
 var _ = [1]struct{}{}[C.HAKO_PLAN_CREDS-flagCreds]
 var _ = [1]struct{}{}[C.HAKO_PLAN_CAPS-flagCaps]
 var _ = [1]struct{}{}[C.HAKO_PLAN_UMASK-flagUmask]
+var _ = [1]struct{}{}[C.HAKO_PLAN_HUGEPAGES-flagHugePages]
+var _ = [1]struct{}{}[C.HAKO_PLAN_HUGEPAGES_EARLY-flagHugeEarly]
 var _ = [1]struct{}{}[C.HAKO_PLAN_EXEC-Exec]
 
 // parsed is what the C parser found, for the tests.
