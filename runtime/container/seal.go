@@ -28,8 +28,8 @@ import (
 // launchSealed is nsenter.Launch of cmd (whose Path is /proc/self/exe)
 // with the binary sealed: the child executes it through the sealed
 // descriptor. The caller closes the returned seal (sealedExe.closeLater)
-// once the child's execve is over, best once the child has executed its
-// program (see closeLater).
+// once the child's execve is over; best after the processes running the
+// binary have let go of it (see closeLater), where that is known.
 //
 // It also returns the sealed file's identity (device, inode), by which the
 // child can later tell its own binary from anything else a path names.

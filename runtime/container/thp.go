@@ -78,6 +78,14 @@ func (h *hugePages) beforeLoad(f *seccomp.Filter) {
 	}
 }
 
+// now gives them back (best effort, as the C stage's).
+func (h *hugePages) now() {
+	if h.back {
+		unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0)
+		h.back = false
+	}
+}
+
 // hugePagesDuring runs f, which starts processes (hooks in the
 // container), with huge pages given back for it where on says the launch
 // took them away (initConfig.HugePages), and then away again: what this
@@ -89,12 +97,4 @@ func hugePagesDuring(on bool, f func() error) error {
 	}
 	defer unix.Prctl(unix.PR_SET_THP_DISABLE, 1, 0, 0, 0)
 	return f()
-}
-
-// now gives them back (best effort, as the C stage's).
-func (h *hugePages) now() {
-	if h.back {
-		unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0)
-		h.back = false
-	}
 }
