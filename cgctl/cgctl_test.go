@@ -398,3 +398,14 @@ func TestZeroMeansUnsetAndBFQ(t *testing.T) {
 		t.Errorf("blkio.bfq.weight = %q, want 300", got)
 	}
 }
+
+func TestValidPagesize(t *testing.T) {
+	for s, ok := range map[string]bool{
+		"2MB": true, "1GB": true, "64KB": true, "16GB": true,
+		"": false, "MB": false, "2M": false, "2mB": false, "2Mb": false, "2MBB": false, "2TB": false, "x2MB": false, "../x": false,
+	} {
+		if validPagesize(s) != ok {
+			t.Errorf("validPagesize(%q) = %v, want %v", s, !ok, ok)
+		}
+	}
+}

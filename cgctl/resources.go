@@ -3,7 +3,6 @@ package cgctl
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -241,13 +240,25 @@ func blkioToIOWeight(w uint64) uint64 {
 	return 1 + (w-10)*9999/990
 }
 
-// validPagesize is a hugetlb size as the kernel names its files: 2MB, 1GB.
-var validPagesize = regexp.MustCompile(`^[0-9]+[KMG]B$`)
+// validPagesize is a hugetlb size as the kernel names its files, 2MB,
+// 1GB: ^[0-9]+[KMG]B$ (a loop, not a regexp compiled at every start).
+func validPagesize(s string) bool {
+	n := len(s) - 2
+	if n < 1 || s[n+1] != 'B' || strings.IndexByte("KMG", s[n]) < 0 {
+		return false
+	}
+	for _, c := range []byte(s[:n]) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 func hugetlbWrites(hs []specs.LinuxHugepageLimit, v2 bool) ([]write, error) {
 	var ws []write
 	for _, h := range hs {
-		if !validPagesize.MatchString(h.Pagesize) {
+		if !validPagesize(h.Pagesize) {
 			return nil, fmt.Errorf("set hugepage limit: bad page size %q (want e.g. 2MB, 1GB)", h.Pagesize)
 		}
 		// The limit applies to reservations too where the kernel counts

@@ -181,6 +181,7 @@ func TestParseSignal(t *testing.T) {
 func TestCheckID(t *testing.T) {
 	for id, ok := range map[string]bool{
 		"web1": true, "a.b-c_d+e": true, "": false, ".": false, "..": false, "a/b": false, "../x": false, "a b": false,
+		"Z9": true, "...": true, "é": false, "a\n": false, "a:b": false,
 	} {
 		if err := checkID(id); (err == nil) != ok {
 			t.Errorf("checkID(%q) = %v", id, err)
