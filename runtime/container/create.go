@@ -408,7 +408,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	}
 	phase("limits, state saved, init released")
 	cacheFilter()
-	c.seal, l.seal = l.seal, nil
+	c.held, l.held = l.held, held{}
 	return c, nil
 }
 

@@ -40,10 +40,10 @@ type initLaunch struct {
 	pid  int
 	proc *os.Process
 	exe  [2]uint64
-	// The sealed binary, kept where the init starts its program within
-	// create (startNow): Create hands it to the Container, which Run
-	// releases once the program has ended (Container.releaseSeal).
-	seal *sealedExe
+	// Where the init starts its program within create (startNow): the
+	// sealed binary and the init's mount namespace, which Create hands to
+	// the Container for Run to release once the program has ended (held).
+	held
 }
 
 // launch starts an init, up to its namespaces entered. With a plan
@@ -104,6 +104,9 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 		return err
 	}
 	l.pid = pid
+	if l.o.startNow && newNS(l.spec, specs.MountNamespace) {
+		l.mntNS = holdNS(pid, "mnt")
+	}
 	phase("rlimits, cgroup joined, namespaces entered")
 	return nil
 }
@@ -189,7 +192,7 @@ func (l *initLaunch) closeSeal() {
 }
 
 func (l *initLaunch) close() {
-	l.closeSeal()
+	l.releaseHeld()
 	if l.sock != nil {
 		l.sock.Close()
 		l.sock = nil

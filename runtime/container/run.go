@@ -65,7 +65,7 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 		if err != nil {
 			return -1, err
 		}
-		c.releaseSeal() // the program runs on alone
+		c.releaseHeld() // the program runs on alone
 		ready, err := c.startWith(ro.Start, o.startNow)
 		if err != nil {
 			c.Delete(true)
@@ -114,7 +114,7 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 		return -1, err
 	}
 	defer func() {
-		c.releaseSeal()
+		c.releaseHeld()
 		if ro.Keep && err == nil {
 			return // left stopped, for `hako delete` later
 		}
@@ -148,7 +148,7 @@ func RunWith(root, id string, o CreateOpts, ro RunOpts) (code int, err error) {
 		}
 	})
 	code, err = c.Wait()
-	c.releaseSeal() // before the delete, to overlap it
+	c.releaseHeld() // before the delete, to overlap it
 	stop()
 	if sess != nil {
 		sess.Close()

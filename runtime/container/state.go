@@ -95,21 +95,47 @@ type Container struct {
 	// mgr is the cgroup's manager once made (cgroup), for the record's
 	// cgroup path: finding the host's hierarchies takes a dozen syscalls.
 	mgr cgctl.Manager
-	// seal is the sealed binary (overlay) the init was launched from,
-	// kept by a Create that started the program, for Run to release
-	// (releaseSeal): in the foreground once the program has ended.
-	seal *sealedExe
+	// held is what a Create that started the program keeps for Run to
+	// release (releaseHeld): in the foreground once the program has ended.
+	held
 }
 
-// releaseSeal lets go of the sealed binary Create kept, if any. After the
-// init's end this process holds it last, and the overlay's teardown (an
-// RCU grace period's wait) happens on another goroutine while the delete
-// goes on, not in the container's execve of its program.
-func (c *Container) releaseSeal() {
-	if c.seal != nil {
-		c.seal.closeLater()
-		c.seal = nil
+// held are the last references to what the container's init leaves to
+// tear down: the sealed binary (overlay) it was launched from, and its
+// mount namespace. Let go of after the init's end, by this process, their
+// teardowns (an expedited RCU grace period each; the namespace's mounts)
+// happen on another goroutine while the delete goes on, instead of in the
+// init's execve of its program and in its exit, which the run waits for.
+type held struct {
+	seal  *sealedExe
+	mntNS *nsHandle
+}
+
+// releaseHeld lets go of what Create kept, if anything.
+func (h *held) releaseHeld() {
+	if h.seal != nil {
+		h.seal.closeLater()
+		h.seal = nil
 	}
+	if h.mntNS != nil {
+		go unix.Close(h.mntNS.fd)
+		h.mntNS = nil
+	}
+}
+
+// nsHandle is an open namespace file (/proc/PID/ns/KIND): it keeps the
+// namespace alive.
+type nsHandle struct{ fd int }
+
+// holdNS opens the namespace of kind (mnt, net...) of process pid, or
+// returns nil where that fails (the process gone, say): holding it is
+// only ever an optimisation.
+func holdNS(pid int, kind string) *nsHandle {
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/"+kind, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	return &nsHandle{fd}
 }
 
 // ID is the container's id.
