@@ -1,6 +1,7 @@
 package container
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -287,8 +288,35 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	phase("checks, state dir, cgroup made, exec fifo")
+	// The record to save once the init is ready, made while it sets
+	// itself up (this process only waits then): its start time and the
+	// JSON of the record with the config, for the init's pid.
+	final := func(pid int) (record, []byte, error) {
+		start, _, err := procStat(pid)
+		if err != nil {
+			return record{}, nil, fmt.Errorf("read start time of container init: %w", err)
+		}
+		r := c.rec
+		r.Pid, r.StartTime = pid, start
+		r.PidNS = newNS(spec, specs.PIDNamespace)
+		r.Creator, r.CreatorStart = 0, 0
+		r.Spec = specOf(spec)
+		r.NoNewKeyring = o.NoNewKeyring
+		b, err := json.Marshal(r)
+		return r, b, err
+	}
+	var ahead struct {
+		pid int
+		rec record
+		b   []byte
+	}
 	l := &initLaunch{o: o, spec: spec, net: madeNet, dir: dir, fifo: fifoFile, entry: entry, cgPath: cgPath, mgr: mgr,
-		filter: filter, rootfsPath: rootfsPath, bundle: bundle, cgroups: cgroups}
+		filter: filter, rootfsPath: rootfsPath, bundle: bundle, cgroups: cgroups,
+		launched: func(pid int) {
+			if r, b, err := final(pid); err == nil {
+				ahead.pid, ahead.rec, ahead.b = pid, r, b
+			}
+		}}
 	defer l.close()
 	u.add(l.kill)
 	var msg syncMsg
@@ -365,17 +393,14 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	if err := mgr.Set(resources(spec)); err != nil {
 		return nil, fmt.Errorf("set cgroup limits on %s: %w", cgPath, err)
 	}
-	start, _, err := procStat(pid)
-	if err != nil {
-		return nil, fmt.Errorf("read start time of container init: %w", err)
+	if ahead.pid != pid || ahead.b == nil {
+		if ahead.rec, ahead.b, err = final(pid); err != nil {
+			return nil, err
+		}
 	}
-	c.rec.Pid, c.rec.StartTime = pid, start
-	c.rec.PidNS = newNS(spec, specs.PIDNamespace)
-	c.rec.Creator, c.rec.CreatorStart = 0, 0
-	c.rec.Spec = specOf(spec)
-	c.rec.NoNewKeyring = o.NoNewKeyring
+	c.rec = ahead.rec
 	c.proc, c.mgr = proc, mgr
-	if err := c.save(); err != nil {
+	if err := c.write(ahead.b); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
 	}
 	if o.PidfdSocket != "" {

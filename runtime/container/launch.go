@@ -40,6 +40,9 @@ type initLaunch struct {
 	pid  int
 	proc *os.Process
 	exe  [2]uint64
+	// launched, if set, is called once an init's namespaces are entered,
+	// with its pid, while it goes on setting itself up.
+	launched func(pid int)
 	// Where the init starts its program within create (startNow): the
 	// sealed binary and the init's mount namespace, which Create hands to
 	// the Container for Run to release once the program has ended (held).
@@ -108,6 +111,9 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 		l.mntNS = holdNS(pid, "mnt")
 	}
 	phase("rlimits, cgroup joined, namespaces entered")
+	if l.launched != nil {
+		l.launched(pid)
+	}
 	return nil
 }
 

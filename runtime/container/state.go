@@ -239,6 +239,11 @@ func (c *Container) save() error {
 	if err != nil {
 		return err
 	}
+	return c.write(b)
+}
+
+// write replaces state.json with b, c.rec encoded, at once.
+func (c *Container) write(b []byte) error {
 	tmp, err := os.CreateTemp(c.dir(), ".state-*")
 	if err != nil {
 		return err
