@@ -167,3 +167,23 @@ func TestPoststartSeesProgram(t *testing.T) {
 		})
 	}
 }
+
+// run holds the container's mount namespace until the program has ended
+// and lets go of it while the delete goes on; the poststop hooks come
+// after its teardown (a hook that frees a volume must find it unused):
+// by then hako (the hook's parent) holds no namespace file.
+func TestPoststopAfterMountNamespace(t *testing.T) {
+	e := newEnv(t)
+	out := filepath.Join(t.TempDir(), "fds")
+	bundle := e.bundle([]string{"true"}, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{Poststop: []specs.Hook{hook("ls -l /proc/$PPID/fd > " + out)}}
+	})
+	e.mustHako("run", "--bundle", bundle, e.id("poststop-mnt"))
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "mnt:[") {
+		t.Errorf("hako still holds a mount namespace when poststop hooks run:\n%s", b)
+	}
+}

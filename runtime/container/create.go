@@ -313,6 +313,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	l := &initLaunch{o: o, spec: spec, net: madeNet, dir: dir, fifo: fifoFile, entry: entry, cgPath: cgPath, mgr: mgr,
 		filter: filter, rootfsPath: rootfsPath, bundle: bundle, cgroups: cgroups,
 		launched: func(pid int) {
+			ahead.pid, ahead.b = 0, nil // a relaunch's init may reuse the pid
 			if r, b, err := final(pid); err == nil {
 				ahead.pid, ahead.rec, ahead.b = pid, r, b
 			}

@@ -130,6 +130,7 @@ func (c *Container) delete(force bool) error {
 	if err := c.destroy(); err != nil {
 		return err
 	}
+	c.waitMntGone()
 	if h := c.hooks(); h != nil {
 		if err := runHooks("poststop", h.Poststop, c.hookState(Stopped, 0)); err != nil {
 			return &HookWarning{Err: err}

@@ -40,8 +40,9 @@ type initLaunch struct {
 	pid  int
 	proc *os.Process
 	exe  [2]uint64
-	// launched, if set, is called once an init's namespaces are entered,
-	// with its pid, while it goes on setting itself up.
+	// launched, if set, is called with an init's pid once it has what it
+	// sets itself up from (its plan, or the Go init's config), while it
+	// does.
 	launched func(pid int)
 	// Where the init starts its program within create (startNow): the
 	// sealed binary and the init's mount namespace, which Create hands to
@@ -111,8 +112,8 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 		l.mntNS = holdNS(pid, "mnt")
 	}
 	phase("rlimits, cgroup joined, namespaces entered")
-	if l.launched != nil {
-		l.launched(pid)
+	if plan != nil && l.launched != nil {
+		l.launched(pid) // the init has its plan: it sets itself up meanwhile
 	}
 	return nil
 }
@@ -145,6 +146,9 @@ func (l *initLaunch) goInit(c *Container, msg *syncMsg, phase func(string)) ([]i
 	}
 	if err != nil {
 		return nil, fmt.Errorf("send config to container init: %w", err)
+	}
+	if l.launched != nil {
+		l.launched(pid) // the Go init has its config now
 	}
 	fds, err := recv(l.sock, msg)
 	if err == nil && msg.Type == msgHooks {

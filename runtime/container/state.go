@@ -109,6 +109,9 @@ type Container struct {
 type held struct {
 	seal  *sealedExe
 	mntNS *nsHandle
+	// mntGone is closed once the namespace's handle is: its teardown is
+	// over (waitMntGone).
+	mntGone chan struct{}
 }
 
 // releaseHeld lets go of what Create kept, if anything.
@@ -117,9 +120,23 @@ func (h *held) releaseHeld() {
 		h.seal.closeLater()
 		h.seal = nil
 	}
-	if h.mntNS != nil {
-		go unix.Close(h.mntNS.fd)
+	if ns := h.mntNS; ns != nil {
 		h.mntNS = nil
+		gone := make(chan struct{})
+		h.mntGone = gone
+		go func() {
+			unix.Close(ns.fd) // the last reference: returns once the mounts are gone
+			close(gone)
+		}()
+	}
+}
+
+// waitMntGone waits for a released mount namespace's teardown: poststop
+// hooks expect the container's mounts gone (a volume to remove, say).
+func (h *held) waitMntGone() {
+	if h.mntGone != nil {
+		<-h.mntGone
+		h.mntGone = nil
 	}
 }
 
