@@ -1,6 +1,7 @@
 package cgctl
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -406,6 +407,42 @@ func TestValidPagesize(t *testing.T) {
 	} {
 		if validPagesize(s) != ok {
 			t.Errorf("validPagesize(%q) = %v, want %v", s, !ok, ok)
+		}
+	}
+}
+
+// fileWriter keeps the last file open: values for the same file go to
+// it as separate writes (appended, in a regular file; each taken on its
+// own by a control file), another file closes it.
+func TestFileWriter(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"a", "b"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var w fileWriter
+	write := func(file, value string) {
+		if err := w.write(dir, file, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a", "1")
+	write("a", "2")
+	if b, _ := os.ReadFile(filepath.Join(dir, "a")); string(b) != "12" {
+		t.Errorf("a = %q after two values, want both written through one open (%q)", b, "12")
+	}
+	write("b", "3")
+	write("a", "4")
+	if err := w.write(dir, "missing", "5"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("write to a missing file: %v, want ErrNotExist", err)
+	}
+	if err := w.close(); err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string]string{"a": "4", "b": "3"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, f)); string(b) != want {
+			t.Errorf("%s = %q, want %q", f, b, want)
 		}
 	}
 }

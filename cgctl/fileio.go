@@ -2,6 +2,8 @@ package cgctl
 
 import (
 	"os"
+	"path/filepath"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -53,6 +55,47 @@ func writeFileAt(p, value string) error {
 	}
 	if cerr != nil {
 		return &os.PathError{Op: "close", Path: p, Err: cerr}
+	}
+	return nil
+}
+
+// fileWriter writes values to control files one write(2) each, as
+// writeFile does, but keeps the last file open for the next value: the
+// rules of v1's devices controller go one by one to devices.allow (a
+// config's default devices are a dozen), and each open walks the path.
+// The kernel takes every write(2) of a control file on its own.
+type fileWriter struct {
+	path string
+	fd   int
+}
+
+func (w *fileWriter) write(dir, file, value string) error {
+	p := filepath.Join(dir, file)
+	if p != w.path {
+		if err := w.close(); err != nil {
+			return err
+		}
+		fd, err := unix.Open(p, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &os.PathError{Op: "open", Path: p, Err: err}
+		}
+		w.path, w.fd = p, fd
+	}
+	if _, err := unix.Write(w.fd, []byte(value)); err != nil {
+		return &os.PathError{Op: "write " + strconv.Quote(value) + " to", Path: p, Err: err}
+	}
+	return nil
+}
+
+// close closes the file kept open, if any.
+func (w *fileWriter) close() error {
+	if w.path == "" {
+		return nil
+	}
+	p := w.path
+	w.path = ""
+	if err := unix.Close(w.fd); err != nil {
+		return &os.PathError{Op: "close", Path: p, Err: err}
 	}
 	return nil
 }

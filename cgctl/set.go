@@ -34,7 +34,7 @@ func wr(controller, file, value string) write {
 // cgroup2's hugetlb.2MB.max. A controller a cgroup2 write needs is first
 // enabled in cgroup.subtree_control of every ancestor, and only those
 // (the kernel's no-internal-process rule keeps the leaf itself free).
-func (m *manager) Set(r *specs.LinuxResources) error {
+func (m *manager) Set(r *specs.LinuxResources) (err error) {
 	if r == nil {
 		return nil
 	}
@@ -57,6 +57,12 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 			return err
 		}
 	}
+	var fw fileWriter
+	defer func() {
+		if cerr := fw.close(); err == nil {
+			err = cerr
+		}
+	}()
 	enabled := map[string]bool{}
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
@@ -75,9 +81,9 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 			}
 			enabled[w.controller] = true
 		}
-		err := writeFile(dir, w.file, w.value)
+		err := fw.write(dir, w.file, w.value)
 		if w.alt != "" && errors.Is(err, os.ErrNotExist) {
-			err = writeFile(dir, w.alt, w.value)
+			err = fw.write(dir, w.alt, w.value)
 		}
 		if w.optional && errors.Is(err, os.ErrNotExist) {
 			continue
@@ -86,8 +92,8 @@ func (m *manager) Set(r *specs.LinuxResources) error {
 		// when raising both, memsw must go first.
 		if errors.Is(err, unix.EINVAL) && w.file == "memory.limit_in_bytes" &&
 			i+1 < len(ws) && ws[i+1].file == "memory.memsw.limit_in_bytes" {
-			if err = writeFile(dir, ws[i+1].file, ws[i+1].value); err == nil {
-				err = writeFile(dir, w.file, w.value)
+			if err = fw.write(dir, ws[i+1].file, ws[i+1].value); err == nil {
+				err = fw.write(dir, w.file, w.value)
 			}
 			i++
 		}
