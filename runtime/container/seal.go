@@ -52,9 +52,14 @@ func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, *sealedExe
 		return nil, nil, [2]uint64{}, os.NewSyscallError("fstat sealed binary", err)
 	}
 	cmd.Path = exe.path()
-	l, err := withoutHugePages(func() (*nsenter.Launched, error) { return nsenter.Launch(cmd) })
-	// The child has the file now (or never will): the mounts go.
+	// The detached mounts are dissolved before the child executes the
+	// file, which keeps the overlay alive: with a mount still attached
+	// (its descriptor open) the child's execve of the file failed now
+	// and then with EACCES here (kernel 6.18: 4 of 25 runs of a test that
+	// creates a container and execs into it; none of 25 with the mounts
+	// dissolved first).
 	exe.unmount()
+	l, err := withoutHugePages(func() (*nsenter.Launched, error) { return nsenter.Launch(cmd) })
 	if err != nil {
 		exe.closeLater()
 		return nil, nil, [2]uint64{}, err
@@ -101,29 +106,28 @@ func sealSelf(min int, empty string) (*sealedExe, error) {
 // before its execve, to the sealed file.
 func (s *sealedExe) path() string { return "/proc/self/fd/" + strconv.Itoa(int(s.f.Fd())) }
 
-// Why closing happens on another goroutine: the close of a detached
-// mount's descriptor dissolves its tree, and the kernel then waits for an
-// expedited RCU grace period in the closing thread (namespace_unlock;
-// 0.1-0.2 ms here); so does the end of the last reference to the overlay
-// (its superblock drops its private mounts of the layers). Made here on
-// the launch's path, the first cost ~0.2 ms of every create and exec; the
-// second fell to whichever process let go of the file last: the
-// container's init at its program's execve, on the way to the program.
-// The file itself keeps its mount alive, and the overlay, once the mounts
+// The end of the last reference to the overlay (its superblock drops
+// its private mounts of the layers) waits for an expedited RCU grace
+// period in the thread that lets go (kern_unmount_array; 0.1-0.2 ms
+// here), as does dissolving a detached mount (namespace_unlock). The
+// first fell to whichever process let go of the file last: the
+// container's init at its program's execve, on the way to the program;
+// Run now keeps the file until the program has ended and closes it on
+// another goroutine. The file keeps the overlay alive once the mounts
 // are dissolved.
 
-// unmount dissolves the detached mounts, on another goroutine.
+// unmount dissolves the detached mounts.
 func (s *sealedExe) unmount() {
 	if m := s.mounts; len(m) > 0 {
 		s.mounts = nil
-		go closeFds(m)
+		closeFds(m)
 	}
 }
 
-// closeLater closes the file and the mounts, on another goroutine. Where
-// the processes that ran the binary have let go of it already (Run, after
-// the init's end), this process holds it last and the overlay's teardown
-// happens on that goroutine.
+// closeLater closes the file (and the mounts, if still there), the file
+// on another goroutine. Where the processes that ran the binary have let
+// go of it already (Run, after the init's end), this process holds it
+// last and the overlay's teardown happens on that goroutine.
 func (s *sealedExe) closeLater() {
 	s.unmount()
 	if f := s.f; f != nil {
@@ -164,7 +168,7 @@ func overlayExe(exe, empty string) (int, []int, error) {
 	}
 	fd, mnt, err = overlayOpen(dir, "/proc/self/fd/"+strconv.Itoa(t), name)
 	if err != nil {
-		go unix.Close(t)
+		unix.Close(t)
 		return -1, nil, err
 	}
 	return fd, []int{mnt, t}, nil
@@ -183,7 +187,7 @@ func overlayOpen(dir, second, name string) (int, int, error) {
 	}
 	fd, err := unix.Openat(mnt, name, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		go unix.Close(mnt)
+		unix.Close(mnt)
 		return -1, -1, &os.PathError{Op: "open", Path: "overlay/" + name, Err: err}
 	}
 	return fd, mnt, nil
