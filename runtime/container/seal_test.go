@@ -30,7 +30,7 @@ func digest(t *testing.T, path string) []byte {
 // Both ways of sealing give the very binary, and nothing can be written
 // through them: EROFS through the overlay, EPERM through the memfd seals.
 // The overlay's file serves with its detached mounts dissolved (closed
-// here at once: sealedExe.unmount closes them after the launch).
+// here at once, as launchSealed does before the launch).
 func TestSealedExe(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (overlayfs)")
