@@ -52,13 +52,6 @@ func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, *sealedExe
 		return nil, nil, [2]uint64{}, os.NewSyscallError("fstat sealed binary", err)
 	}
 	cmd.Path = exe.path()
-	// The detached mounts are dissolved before the child executes the
-	// file, which keeps the overlay alive: with a mount still attached
-	// (its descriptor open) the child's execve of the file failed now
-	// and then with EACCES here (kernel 6.18: 4 of 25 runs of a test that
-	// creates a container and execs into it; none of 25 with the mounts
-	// dissolved first).
-	exe.unmount()
 	l, err := withoutHugePages(func() (*nsenter.Launched, error) { return nsenter.Launch(cmd) })
 	if err != nil {
 		exe.closeLater()
@@ -69,11 +62,8 @@ func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, *sealedExe
 
 // sealedExe is hako's binary, opened so that nothing can write through it.
 type sealedExe struct {
-	f *os.File
-	// mounts are the detached mounts (overlay, tmpfs) the file is reached
-	// through, none for a memfd; overlay tells the two ways apart.
-	mounts  []int
-	overlay bool
+	f       *os.File
+	overlay bool // through an overlay, not a memfd copy
 }
 
 // sealSelf opens /proc/self/exe's binary through a detached read-only
@@ -85,7 +75,8 @@ func sealSelf(min int, empty string) (*sealedExe, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, mounts, err := overlayExe(exe, empty)
+	fd, err := overlayExe(exe, empty)
+	overlay := err == nil
 	if err != nil {
 		if fd, err = memfdExe(exe); err != nil {
 			return nil, fmt.Errorf("seal %s: %w", exe, err)
@@ -93,13 +84,10 @@ func sealSelf(min int, empty string) (*sealedExe, error) {
 	}
 	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, min)
 	unix.Close(fd)
-	s := &sealedExe{mounts: mounts, overlay: mounts != nil}
 	if err != nil {
-		s.unmount()
 		return nil, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)
 	}
-	s.f = os.NewFile(uintptr(high), exe)
-	return s, nil
+	return &sealedExe{f: os.NewFile(uintptr(high), exe), overlay: overlay}, nil
 }
 
 // path is what a child executes: the magic link resolves, in the child
@@ -109,27 +97,17 @@ func (s *sealedExe) path() string { return "/proc/self/fd/" + strconv.Itoa(int(s
 // The end of the last reference to the overlay (its superblock drops
 // its private mounts of the layers) waits for an expedited RCU grace
 // period in the thread that lets go (kern_unmount_array; 0.1-0.2 ms
-// here), as does dissolving a detached mount (namespace_unlock). The
-// first fell to whichever process let go of the file last: the
+// here). It fell to whichever process let go of the file last: the
 // container's init at its program's execve, on the way to the program;
 // Run now keeps the file until the program has ended and closes it on
-// another goroutine. The file keeps the overlay alive once the mounts
-// are dissolved.
+// another goroutine. The file keeps the overlay alive, its mount
+// dissolved (overlayOpen).
 
-// unmount dissolves the detached mounts.
-func (s *sealedExe) unmount() {
-	if m := s.mounts; len(m) > 0 {
-		s.mounts = nil
-		closeFds(m)
-	}
-}
-
-// closeLater closes the file (and the mounts, if still there), the file
-// on another goroutine. Where the processes that ran the binary have let
-// go of it already (Run, after the init's end), this process holds it
-// last and the overlay's teardown happens on that goroutine.
+// closeLater closes the file on another goroutine. Where the processes
+// that ran the binary have let go of it already (Run, after the init's
+// end), this process holds it last and the overlay's teardown happens on
+// that goroutine.
 func (s *sealedExe) closeLater() {
-	s.unmount()
 	if f := s.f; f != nil {
 		s.f = nil
 		go f.Close()
@@ -146,51 +124,51 @@ const emptyDir = "seal"
 // tmpfs where that fails), the mount detached: nothing appears in any
 // mount table. One mount, not two: tearing a detached mount down waits for
 // an RCU grace period, which older kernels make long.
-func overlayExe(exe, empty string) (int, []int, error) {
+func overlayExe(exe, empty string) (int, error) {
 	dir, name := filepath.Split(exe)
 	if strings.ContainsAny(dir, ":,\\") {
-		return -1, nil, errors.New("directory name unusable as an overlayfs layer")
+		return -1, errors.New("directory name unusable as an overlayfs layer")
 	}
-	fd, mnt, err := -1, -1, errors.New("no empty directory")
+	fd, err := -1, errors.New("no empty directory")
 	if !strings.ContainsAny(empty, ":,\\") {
 		if merr := os.Mkdir(empty, 0o700); merr == nil || errors.Is(merr, os.ErrExist) {
-			fd, mnt, err = overlayOpen(dir, empty, name)
+			fd, err = overlayOpen(dir, empty, name)
 		}
 	}
-	if err == nil {
-		return fd, []int{mnt}, nil
-	}
-	// Overlapping the binary's directory (or not makeable): an empty
-	// tmpfs, attached nowhere, instead.
-	t, err := detachedMount("tmpfs", nil)
 	if err != nil {
-		return -1, nil, err
+		// Overlapping the binary's directory (or not makeable): an empty
+		// tmpfs, attached nowhere, instead.
+		t, terr := detachedMount("tmpfs", nil)
+		if terr != nil {
+			return -1, terr
+		}
+		defer unix.Close(t)
+		fd, err = overlayOpen(dir, "/proc/self/fd/"+strconv.Itoa(t), name)
 	}
-	fd, mnt, err = overlayOpen(dir, "/proc/self/fd/"+strconv.Itoa(t), name)
-	if err != nil {
-		unix.Close(t)
-		return -1, nil, err
-	}
-	return fd, []int{mnt, t}, nil
+	return fd, err
 }
 
-// overlayOpen opens name through a read-only overlay of dir over second;
-// it returns the file's descriptor and the overlay mount's.
-func overlayOpen(dir, second, name string) (int, int, error) {
+// overlayOpen opens name through a read-only overlay of dir over second.
+func overlayOpen(dir, second, name string) (int, error) {
 	lower := strings.TrimSuffix(dir, "/") + ":" + second
 	if dir == "/" {
 		lower = "/:" + second
 	}
 	mnt, err := detachedMount("overlay", map[string]string{"lowerdir": lower})
 	if err != nil {
-		return -1, -1, err
+		return -1, err
 	}
+	// Dissolved before any child executes the file, which keeps the
+	// overlay alive: with the mount still attached (its descriptor open)
+	// the child's execve of the file failed now and then with EACCES here
+	// (kernel 6.18: 4 of 25 runs of a test that creates a container and
+	// execs into it; none of 30 with it dissolved first).
+	defer unix.Close(mnt)
 	fd, err := unix.Openat(mnt, name, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		unix.Close(mnt)
-		return -1, -1, &os.PathError{Op: "open", Path: "overlay/" + name, Err: err}
+		return -1, &os.PathError{Op: "open", Path: "overlay/" + name, Err: err}
 	}
-	return fd, mnt, nil
+	return fd, nil
 }
 
 // detachedMount makes a read-only mount of fs with the new mount API and

@@ -29,8 +29,6 @@ func digest(t *testing.T, path string) []byte {
 
 // Both ways of sealing give the very binary, and nothing can be written
 // through them: EROFS through the overlay, EPERM through the memfd seals.
-// The overlay's file serves with its detached mounts dissolved (closed
-// here at once, as launchSealed does before the launch).
 func TestSealedExe(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (overlayfs)")
@@ -42,13 +40,13 @@ func TestSealedExe(t *testing.T) {
 		open func(string) (int, error)
 		errs []error
 	}{
-		{"overlay", func(exe string) (int, error) { return unmounted(overlayExe(exe, filepath.Join(t.TempDir(), "empty"))) }, []error{unix.EROFS}},
+		{"overlay", func(exe string) (int, error) { return overlayExe(exe, filepath.Join(t.TempDir(), "empty")) }, []error{unix.EROFS}},
 		// An empty directory inside the binary's own overlaps it: the
 		// fallback layer, a detached tmpfs, serves.
 		{"overlay, overlapping empty directory", func(exe string) (int, error) {
 			d := filepath.Join(filepath.Dir(exe), "empty-overlap")
 			defer os.Remove(d)
-			return unmounted(overlayExe(exe, d))
+			return overlayExe(exe, d)
 		}, []error{unix.EROFS}},
 		{"memfd", memfdExe, []error{unix.EPERM}},
 	} {
@@ -90,21 +88,14 @@ func TestSealedExe(t *testing.T) {
 	}
 }
 
-// unmounted closes an overlayExe's mounts, leaving the file.
-func unmounted(fd int, mounts []int, err error) (int, error) {
-	closeFds(mounts)
-	return fd, err
-}
-
 func BenchmarkSealOverlay(b *testing.B) {
 	exe, _ := os.Readlink("/proc/self/exe")
 	empty := filepath.Join(b.TempDir(), "empty")
 	for i := 0; i < b.N; i++ {
-		fd, mounts, err := overlayExe(exe, empty)
+		fd, err := overlayExe(exe, empty)
 		if err != nil {
 			b.Skip(err)
 		}
-		closeFds(mounts)
 		unix.Close(fd)
 	}
 }
