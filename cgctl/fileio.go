@@ -41,29 +41,11 @@ func readFile(p string) ([]byte, error) {
 	}
 }
 
-// writeFileAt writes value to the file p in one write(2), as the kernel
-// takes a control file's value.
-func writeFileAt(p, value string) error {
-	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: p, Err: err}
-	}
-	_, werr := unix.Write(fd, []byte(value))
-	cerr := unix.Close(fd)
-	if werr != nil {
-		return werr
-	}
-	if cerr != nil {
-		return &os.PathError{Op: "close", Path: p, Err: cerr}
-	}
-	return nil
-}
-
-// fileWriter writes values to control files one write(2) each, as
-// writeFile does, but keeps the last file open for the next value: the
-// rules of v1's devices controller go one by one to devices.allow (a
-// config's default devices are a dozen), and each open walks the path.
-// The kernel takes every write(2) of a control file on its own.
+// fileWriter writes values to control files, one write(2) each (the
+// kernel takes a control file's value whole from one), and keeps the last
+// file open for the next value: the rules of v1's devices controller go
+// one by one to devices.allow (a config's default devices are a dozen),
+// and each open walks the path.
 type fileWriter struct {
 	path string
 	fd   int
@@ -82,6 +64,8 @@ func (w *fileWriter) write(dir, file, value string) error {
 		w.path, w.fd = p, fd
 	}
 	if _, err := unix.Write(w.fd, []byte(value)); err != nil {
+		// The kernel's refusal (EINVAL, EBUSY, ...) is the useful part;
+		// say what was written.
 		return &os.PathError{Op: "write " + strconv.Quote(value) + " to", Path: p, Err: err}
 	}
 	return nil

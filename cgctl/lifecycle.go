@@ -293,13 +293,10 @@ func liveTasks(dir string) []string {
 // already; O_CREATE is kept off so a typo or missing controller fails
 // instead of leaving a stray regular file.
 func writeFile(dir, file, value string) error {
-	p := filepath.Join(dir, file)
-	err := writeFileAt(p, value)
-	var pe *os.PathError
-	if err != nil && !errors.As(err, &pe) {
-		// The kernel's refusal (EINVAL, EBUSY, ...) is the useful part;
-		// say what was written.
-		return &os.PathError{Op: "write " + strconv.Quote(value) + " to", Path: p, Err: err}
+	var w fileWriter
+	err := w.write(dir, file, value)
+	if cerr := w.close(); err == nil {
+		err = cerr
 	}
 	return err
 }
