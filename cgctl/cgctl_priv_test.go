@@ -1,11 +1,13 @@
 package cgctl
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -106,6 +108,67 @@ func TestPrivEntry(t *testing.T) {
 			t.Errorf("not in %s: %s", m.Path(), l)
 		}
 	}
+}
+
+// TestPrivEntryCpuset: a v1 cpuset cgroup takes tasks whichever way it
+// was made: its parent missing (made on the way down), its parent there
+// (the cgroup alone), already there (an exec's entry), or already there
+// but left empty by another.
+func TestPrivEntryCpuset(t *testing.T) {
+	m := realManager(t) // the parent: made by none of the below first
+	top, _, ok := m.(*manager).dir("cpuset")
+	if !ok {
+		t.Skip("no v1 cpuset hierarchy here")
+	}
+	hroot := top[:len(top)-len(m.Path())]
+	child := func(name string) (Manager, string) {
+		t.Helper()
+		c, err := New(Config{Path: m.Path() + "/" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := c.Destroy(); err != nil {
+				t.Errorf("destroy: %v", err)
+			}
+		})
+		dir, _, _ := c.(*manager).dir("cpuset")
+		return c, dir
+	}
+	enter := func(c Manager, dir string) {
+		t.Helper()
+		e, err := c.Entry()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Close()
+		for _, d := range []string{dir, top} {
+			for _, f := range cpusetFiles {
+				got, err := os.ReadFile(filepath.Join(d, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				root, _ := os.ReadFile(filepath.Join(hroot, f))
+				if len(bytes.TrimSpace(got)) == 0 || !bytes.Equal(got, root) {
+					t.Errorf("%s/%s = %q, want the root's %q", d, f, got, root)
+				}
+			}
+		}
+		// A process gets in (an empty cpuset refuses it: ENOSPC).
+		if out, err := exec.Command("sh", "-c", "echo 0 > "+filepath.Join(dir, "tasks")).CombinedOutput(); err != nil {
+			t.Errorf("join %s: %v: %s", dir, err, out)
+		}
+	}
+	a, adir := child("a")
+	enter(a, adir) // the parent missing
+	enter(a, adir) // there: an exec's entry
+	b, bdir := child("b")
+	enter(b, bdir) // its parent there
+	c, cdir := child("c")
+	if err := os.Mkdir(cdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	enter(c, cdir) // there, but empty
 }
 
 func TestPrivPidsLimit(t *testing.T) {

@@ -100,10 +100,31 @@ func (m *manager) createIn(dir string) error {
 }
 
 // create makes every missing directory from the hierarchy root down to the
-// cgroup and returns the cgroup's directory.
+// cgroup and returns the cgroup's directory. The cgroup itself is tried
+// first: its parent usually exists (one mkdir per hierarchy, not one per
+// level), and for an exec the cgroup too (no mkdir made).
 func (m *manager) create(h Hierarchy) (string, error) {
 	cpuset := !h.Unified && contains(h.Controllers, "cpuset")
-	dir := h.Dir
+	dir := filepath.Join(h.Dir, m.path)
+	err := os.Mkdir(dir, 0o755)
+	switch {
+	case err == nil && cpuset:
+		// New, hence empty (unless the parent has clone_children set,
+		// when this writes the same values again).
+		if ok, err := copyCpuset(filepath.Dir(dir), dir); ok || err != nil {
+			return dir, err
+		}
+	case errors.Is(err, fs.ErrExist) && cpuset:
+		if ok, err := cpusetSet(dir); ok || err != nil {
+			return dir, err
+		}
+	case err == nil, errors.Is(err, fs.ErrExist):
+		return dir, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", err
+	}
+	// A missing parent, or an empty cpuset above: the whole way down.
+	dir = h.Dir
 	for _, part := range strings.Split(strings.TrimPrefix(m.path, "/"), "/") {
 		parent := dir
 		dir = filepath.Join(dir, part)
@@ -120,8 +141,43 @@ func (m *manager) create(h Hierarchy) (string, error) {
 	return dir, nil
 }
 
+// cpusetFiles are what a v1 cpuset cgroup needs set before it takes tasks.
+var cpusetFiles = [...]string{"cpuset.cpus", "cpuset.mems"}
+
+// cpusetSet reports whether dir's cpus and mems are both set.
+func cpusetSet(dir string) (bool, error) {
+	for _, f := range cpusetFiles {
+		cur, err := readFile(filepath.Join(dir, f))
+		if err != nil || len(bytes.TrimSpace(cur)) == 0 {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// copyCpuset copies parent's cpus and mems to dir; false, and nothing
+// written, if the parent has either empty.
+func copyCpuset(parent, dir string) (bool, error) {
+	var vals [len(cpusetFiles)][]byte
+	for i, f := range cpusetFiles {
+		v, err := readFile(filepath.Join(parent, f))
+		if err != nil || len(bytes.TrimSpace(v)) == 0 {
+			return false, err
+		}
+		vals[i] = bytes.TrimSpace(v)
+	}
+	for i, f := range cpusetFiles {
+		if err := writeFile(dir, f, string(vals[i])); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// inheritCpuset fills in whichever of dir's cpus and mems is empty from
+// parent's.
 func inheritCpuset(parent, dir string) error {
-	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+	for _, f := range cpusetFiles {
 		cur, err := readFile(filepath.Join(dir, f))
 		if err != nil {
 			return err
