@@ -1,12 +1,18 @@
 package integration
 
 import (
+	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func TestExec(t *testing.T) {
@@ -47,6 +53,71 @@ func TestExec(t *testing.T) {
 	t.Run("no_leaked_fds", func(t *testing.T) {
 		if out := e.mustHako("exec", id, "testinit", "fds"); len(lines(out)) != 3 {
 			t.Errorf("fds in exec:\n%s", out)
+		}
+	})
+	// The stage's end of the sync socket stays open until its program's
+	// execve (hako lets go of the sealed binary then): above the
+	// preserved descriptors, and closed by that execve.
+	t.Run("preserved_fds", func(t *testing.T) {
+		a, _ := os.Open("/etc/hostname")
+		defer a.Close()
+		out, errf := e.tempFile(), e.tempFile()
+		cmd := exec.Command(hakoBin, "--root", e.root, "exec", "--preserve-fds", "1", id, "testinit", "fds")
+		cmd.ExtraFiles = []*os.File{a}
+		cmd.Stdout, cmd.Stderr = out, errf
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("exec: %v: %s", err, readAll(t, errf))
+		}
+		got := readAll(t, out)
+		if !strings.Contains(got, "3=/etc/hostname\n") || strings.Contains(got, "4=") {
+			t.Errorf("fds in exec with one preserved:\n%s", got)
+		}
+	})
+	// A foreground exec holds the sealed binary only until its program
+	// runs: from then on the program's wait is all it does.
+	t.Run("seal_released", func(t *testing.T) {
+		cmd := exec.Command(hakoBin, "--root", e.root, "exec", id, "sleep", "5")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cmd.Process.Signal(unix.SIGTERM); cmd.Wait() }()
+		bin := fileDigest(t, hakoBin)
+		st, _ := os.Stat(hakoBin)
+		held := func() bool {
+			fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid))
+			for _, fd := range fds {
+				p := fmt.Sprintf("/proc/%d/fd/%s", cmd.Process.Pid, fd.Name())
+				if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == st.Size() &&
+					bytes.Equal(fileDigest(t, p), bin) {
+					return true
+				}
+			}
+			return false
+		}
+		runs := func() bool { // a child of any of its threads
+			tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", cmd.Process.Pid))
+			for _, f := range tasks {
+				kids, _ := os.ReadFile(f)
+				for _, k := range strings.Fields(string(kids)) {
+					if comm, _ := os.ReadFile("/proc/" + k + "/comm"); string(comm) == "sleep\n" {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !runs() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if !runs() {
+			t.Fatal("the exec's program never ran")
+		}
+		for held() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if held() {
+			t.Error("hako exec still holds its sealed binary while the program runs")
 		}
 	})
 	t.Run("detach_pid_file", func(t *testing.T) {

@@ -200,7 +200,15 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if err != nil {
 		return 0, -1, fmt.Errorf("start exec process: %w", err)
 	}
-	seal.closeLater()
+	// The exec process holds the file until its program's execve, whose
+	// release of the last reference waits out the overlay's teardown: a
+	// foreground exec keeps its own until then (untilExec), a detached
+	// one lets go now, its caller waiting for nothing but "ready".
+	if o.Detach || plan == nil {
+		seal.closeLater()
+	} else {
+		defer seal.closeLater() // unless untilExec has it
+	}
 	if err := prepareLaunched(launched.Pid(), p); err != nil {
 		launched.Kill()
 		return 0, -1, err
@@ -295,6 +303,9 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		if err != nil {
 			return fail(err)
 		}
+	}
+	if !o.Detach && plan != nil {
+		untilExec(seal, parentSock)
 	}
 	phase("process set up: credentials, capabilities, seccomp (exec stage, or Go init)")
 	cacheFilter()
@@ -450,4 +461,29 @@ func (c *Container) chrootFor() string {
 		return ""
 	}
 	return fmt.Sprintf("/proc/%d/root", c.rec.Pid)
+}
+
+// untilExec hands the sealed binary to a goroutine that lets go of it
+// once the exec stage's end of sock closes: at its program's execve
+// (close-on-exec), or its exit. The overlay's teardown, which the last
+// holder's release waits for (an expedited RCU grace period), then falls
+// to that goroutine while the program runs, not to the program's execve.
+func untilExec(seal *sealedExe, sock *os.File) {
+	fd, err := unix.Dup(int(sock.Fd())) // its own: the caller closes sock
+	if err != nil {
+		return // the deferred closeLater
+	}
+	f := seal.f
+	seal.f = nil
+	go func() {
+		var b [64]byte
+		for {
+			n, _, err := unix.Recvfrom(fd, b[:], 0)
+			if n == 0 || (err != nil && err != unix.EINTR) {
+				break
+			}
+		}
+		unix.Close(fd)
+		f.Close()
+	}()
 }

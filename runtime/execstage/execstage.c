@@ -383,7 +383,11 @@ static void run(struct hako_plan *p)
 	send_ready(h->master_fd);
 	if (h->kind == HAKO_PLAN_EXEC) {
 		told_ok = 1; // the parent has its answer: failures go to stderr
-		close(sync_fd);
+		// The socket's close at the exec tells the parent the program
+		// runs (it then lets go of the sealed binary itself): above the
+		// preserved descriptors, as for "start" below.
+		if (sync_fd < 3 + h->npreserve)
+			fcntl(sync_fd, F_DUPFD_CLOEXEC, 3 + h->npreserve);
 	} else {
 		die_on_signals();
 		if (!wait_ok()) {
