@@ -479,7 +479,10 @@ func untilExec(seal *sealedExe, sock *os.File) {
 		var b [64]byte
 		for {
 			n, _, err := unix.Recvfrom(fd, b[:], 0)
-			if n == 0 || (err != nil && err != unix.EINTR) {
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || n == 0 {
 				break
 			}
 		}
