@@ -469,7 +469,10 @@ func (c *Container) chrootFor() string {
 // holder's release waits for (an expedited RCU grace period), then falls
 // to that goroutine while the program runs, not to the program's execve.
 func untilExec(seal *sealedExe, sock *os.File) {
-	fd, err := unix.Dup(int(sock.Fd())) // its own: the caller closes sock
+	// Its own descriptor (the caller closes sock), close-on-exec as every
+	// other of this package: a process the caller starts meanwhile (a
+	// hook, another container) must not hold the socket open.
+	fd, err := unix.FcntlInt(sock.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return // the deferred closeLater
 	}
