@@ -9,16 +9,19 @@ COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 export GOFLAGS := -buildvcs=false
 # Two of Go's experiments, for a short-lived CLI's start (tests run as
 # shipped; docs/performance.md has the measures):
-# - jsonv2: encoding/json on the v2 engine (the v1 API and its behaviour
-#   unchanged): a config's first decode in a process builds the tables of
-#   the types it meets, not of every type a config can hold (~0.3 ms less
-#   in each create, run and exec);
+# - jsonv2: encoding/json on the v2 engine (the v1 API and behaviour;
+#   an error's Offset counts the bytes before the token at fault, which
+#   LoadSpec allows for): a config's first decode in a process builds the
+#   tables of the types it meets, not of every type a config can hold
+#   (~0.3 ms less in each create, run and exec);
 # - nogreenteagc: Go's previous garbage collector, whose span metadata
 #   lives apart from the span: Green Tea keeps mark bits at each small
 #   span's end, so a span's first use faults in its last page too (a run
 #   60-140 page faults fewer, ~0.3 ms less; no collection runs in a
 #   command's life).
-export GOEXPERIMENT := jsonv2,nogreenteagc
+# Added to any the caller's environment names.
+comma := ,
+export GOEXPERIMENT := $(if $(GOEXPERIMENT),$(GOEXPERIMENT)$(comma))jsonv2,nogreenteagc
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # The cgo binaries are linked statically too (the C library, libseccomp.a):
 # no loader at each start, nothing to find inside or outside a container.

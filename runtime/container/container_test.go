@@ -3,6 +3,7 @@ package container
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -51,6 +52,27 @@ func TestPosition(t *testing.T) {
 	}{{0, 1, 1}, {1, 1, 1}, {2, 2, 1}, {17, 3, 5}, {20, 3, 8}} {
 		if l, c := position(b, tc.off); l != tc.line || c != tc.col {
 			t.Errorf("position(%d) = %d:%d, want %d:%d", tc.off, l, c, tc.line, tc.col)
+		}
+	}
+}
+
+// The line and column a bad config's error names are those of the
+// character at fault (a type error's: its value's first, on the v2
+// engine, the character after it on v1's; here both are column 16),
+// whichever engine encoding/json runs on.
+func TestLoadSpecErrorPosition(t *testing.T) {
+	for _, tc := range []struct{ config, want string }{
+		{`{"a" 1}`, "line 1, column 6: "},
+		{"{\n  \"ociVersion\": \"1.0.0\",\n  \"process\" {}\n}", "line 3, column 13: "},
+		{`{"ociVersion": 5}`, "line 1, column 16: "},
+		{"x", "line 1, column 1: "},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(tc.config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadSpec(dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("LoadSpec(%q): %v, want %q", tc.config, err, tc.want)
 		}
 	}
 }

@@ -30,10 +30,10 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			line, col := position(b, se.Offset)
+			line, col := position(b, se.Offset+jsonOffsetShift)
 			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
 		case errors.As(err, &te):
-			line, col := position(b, te.Offset)
+			line, col := position(b, te.Offset+jsonOffsetShift)
 			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
 		}
 		return nil, fmt.Errorf("parse %s: %w", p, err)
