@@ -111,12 +111,16 @@ func (m *manager) create(h Hierarchy) (string, error) {
 	case err == nil && cpuset:
 		// New, hence empty (unless the parent has clone_children set,
 		// when this writes the same values again).
-		if ok, err := copyCpuset(filepath.Dir(dir), dir); ok || err != nil {
-			return dir, err
+		if ok, err := copyCpuset(filepath.Dir(dir), dir); err != nil {
+			return "", err
+		} else if ok {
+			return dir, nil
 		}
 	case errors.Is(err, fs.ErrExist) && cpuset:
-		if ok, err := cpusetSet(dir); ok || err != nil {
-			return dir, err
+		if ok, err := cpusetSet(dir); err != nil {
+			return "", err
+		} else if ok {
+			return dir, nil
 		}
 	case err == nil, errors.Is(err, fs.ErrExist):
 		return dir, nil
