@@ -72,7 +72,8 @@ func TestExec(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("exec: %v: %s", err, readAll(t, errf))
 		}
-		// 0-2 and 3: nothing else (the socket's copy lands above 3).
+		// 0-2 and 3, nothing else: the sync socket, moved above 3,
+		// closes at the program's execve.
 		got := readAll(t, out)
 		if !strings.Contains(got, "3=/etc/hostname\n") || len(lines(got)) != 4 {
 			t.Errorf("fds in exec with one preserved:\n%s", got)

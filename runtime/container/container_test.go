@@ -57,9 +57,9 @@ func TestPosition(t *testing.T) {
 }
 
 // The line and column a bad config's error names are those of the
-// character at fault (a type error's: its value's first, on the v2
-// engine, the character after it on v1's; here both are column 16),
-// whichever engine encoding/json runs on.
+// character at fault, whichever engine encoding/json runs on (a type
+// error's: its value's first character on the v2 engine, its last on
+// v1's; here, a one-character value, both are column 16).
 func TestLoadSpecErrorPosition(t *testing.T) {
 	for _, tc := range []struct{ config, want string }{
 		{`{"a" 1}`, "line 1, column 6: "},
