@@ -51,6 +51,7 @@ var Syscalls = []Call{
 	{"recvfrom", nil}, {"rt_sigaction", nil}, {"openat", nil}, {"dup3", nil}, {"sched_setaffinity", nil},
 	{"close_range", []uint64{3, 1<<32 - 1, 4 /* CLOSE_RANGE_CLOEXEC */}},
 	{"getdents64", nil}, {"fcntl", []uint64{0, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */}},
+	{"fcntl", []uint64{0, 1030 /* F_DUPFD_CLOEXEC */, 3}}, // the sync socket above preserved descriptors
 	{"execve", nil}, {"exit_group", nil},
 	// musl's, where glibc calls the ones above (openat, newfstatat).
 	{"open", nil}, {"fstat", nil}, {"rt_sigprocmask", nil},
