@@ -202,12 +202,14 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	}
 	// The exec process holds the file until its program's execve, whose
 	// release of the last reference waits out the overlay's teardown: a
-	// foreground exec keeps its own until then (untilExec), a detached
-	// one lets go now, its caller waiting for nothing but "ready".
-	if o.Detach || plan == nil {
-		seal.closeLater()
-	} else {
+	// foreground exec by the C stage (which tells that execve by its
+	// socket's close) keeps its own until then (untilExec); a detached
+	// one, its caller waiting for nothing but "ready", lets go now.
+	keepSeal := !o.Detach && plan != nil
+	if keepSeal {
 		defer seal.closeLater() // unless untilExec has it
+	} else {
+		seal.closeLater()
 	}
 	if err := prepareLaunched(launched.Pid(), p); err != nil {
 		launched.Kill()
@@ -304,7 +306,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 			return fail(err)
 		}
 	}
-	if !o.Detach && plan != nil {
+	if keepSeal {
 		untilExec(seal, parentSock)
 	}
 	phase("process set up: credentials, capabilities, seccomp (exec stage, or Go init)")
