@@ -33,14 +33,21 @@ const (
 // for its Request, its execve complete: the moment to place it in
 // cgroups or set its rlimits, say.
 type Launched struct {
-	cmd  *exec.Cmd
+	path string
+	pid  int
 	sock *os.File
 }
 
 // Launch starts cmd, whose binary must import hako.dev/nsenter/preinit,
 // with the pre-init stage armed. cmd.Env must be set by the caller if the
-// child's environment matters (nil inherits ours, as exec does).
+// child's environment matters (nil inherits ours, as exec does). Its
+// stdio must be files or nil (/dev/null): cmd only describes the
+// process, which Launch starts itself (forkExec), and the caller waits
+// for by pid; cmd.Start, cmd.Wait and cmd.Process are not for it.
 func Launch(cmd *exec.Cmd) (*Launched, error) {
+	if !fileOrNil(cmd.Stdin) || !fileOrNil(cmd.Stdout) || !fileOrNil(cmd.Stderr) {
+		return nil, fmt.Errorf("start %s: stdin, stdout and stderr must be files or nil", cmd.Path)
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, os.NewSyscallError("socketpair", err)
@@ -59,11 +66,12 @@ func Launch(cmd *exec.Cmd) (*Launched, error) {
 		}
 	}
 	cmd.Env = append(env, EnvFD+"="+strconv.Itoa(2+len(cmd.ExtraFiles)))
-	if err := cmd.Start(); err != nil {
+	pid, err := forkExec(cmd)
+	if err != nil {
 		parent.Close()
 		return nil, err
 	}
-	l := &Launched{cmd: cmd, sock: parent}
+	l := &Launched{path: cmd.Path, pid: pid, sock: parent}
 	// Wait for HELLO: until its execve has fully ended, the kernel may
 	// still rewrite state the caller means to change (RLIMIT_STACK).
 	buf := make([]byte, 16)
@@ -79,26 +87,32 @@ func Launch(cmd *exec.Cmd) (*Launched, error) {
 }
 
 // Pid is the launched process, before any fork into a pid namespace.
-func (l *Launched) Pid() int { return l.cmd.Process.Pid }
+func (l *Launched) Pid() int { return l.pid }
 
 // Kill ends the launched process and reaps it, for a caller that gives up.
 func (l *Launched) Kill() {
-	l.cmd.Process.Kill()
-	l.cmd.Wait()
+	l.kill()
 	l.sock.Close()
+}
+
+// kill ends and reaps the launched process (our child until reaped, so
+// its pid is its own).
+func (l *Launched) kill() {
+	unix.Kill(l.pid, unix.SIGKILL)
+	reap(l.pid)
 }
 
 // Enter sends r and serves the stage until it reports the final process:
 // the launched one, or — when a pid or time namespace had to be entered —
 // its child, made with CLONE_PARENT so that it is the caller's child too
-// (wait for it with os.FindProcess(pid).Wait()); the launched process has
-// then exited and been reaped. On error the launched process is gone.
+// (wait for it by pid: wait4, or os.FindProcess(pid).Wait()); the
+// launched process has then exited and been reaped. On error the launched
+// process is gone.
 func (l *Launched) Enter(r *Request) (pid int, err error) {
 	defer l.sock.Close()
 	defer func() {
 		if err != nil {
-			l.cmd.Process.Kill()
-			l.cmd.Wait()
+			l.kill()
 		}
 	}()
 	wire, err := r.Encode()
@@ -115,8 +129,7 @@ func (l *Launched) Enter(r *Request) (pid int, err error) {
 			return 0, os.NewSyscallError("recv", err)
 		}
 		if n == 0 {
-			l.cmd.Wait()
-			return 0, fmt.Errorf("namespace setup: process exited (%v) without a word", l.cmd.ProcessState)
+			return 0, fmt.Errorf("namespace setup: process exited (%s) without a word", statusText(reap(l.pid)))
 		}
 		if n < 4 {
 			return 0, errors.New("namespace setup: short message")
@@ -135,11 +148,8 @@ func (l *Launched) Enter(r *Request) (pid int, err error) {
 				return 0, errors.New("namespace setup: bad pid message")
 			}
 			pid := int(binary.LittleEndian.Uint32(payload))
-			if pid != l.Pid() {
-				// The launched process exits once its child exists. Reap
-				// it with Process.Wait: cmd.Wait would also wait for the
-				// end of any stdio copying, which the child keeps open.
-				l.cmd.Process.Wait()
+			if pid != l.pid {
+				reap(l.pid) // it exits once its child exists
 			}
 			if len(r.Exec) > 0 {
 				return pid, l.waitExec(pid, buf)
@@ -168,9 +178,7 @@ func (l *Launched) waitExec(pid int, buf []byte) error {
 	} else {
 		err = errors.New("namespace setup: unexpected message after the pid")
 	}
-	if p, ferr := os.FindProcess(pid); ferr == nil {
-		p.Wait() // it exited after reporting
-	}
+	reap(pid) // it exited after reporting
 	return err
 }
 
