@@ -15,8 +15,7 @@ import (
 	"os"
 	"runtime"
 
-	_ "hako.dev/cmd/hako/internal/prewarm" // the os package's pidfd check, on a second thread
-	_ "hako.dev/nsenter/preinit"           // enters the container's namespaces before Go starts
+	_ "hako.dev/nsenter/preinit" // enters the container's namespaces before Go starts
 	"hako.dev/runtime/container"
 )
 

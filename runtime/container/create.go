@@ -120,6 +120,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	}
 	// Made on another thread while the rest goes on; the init joins it.
 	madeNet := premakeNet(spec)
+	warmHooks(spec)
 	defer madeNet.close()
 	spec.Process.Env = append(spec.Process.Env, o.ExtraEnv...)
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.terminal == nil {
@@ -695,16 +696,6 @@ func hasNS(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
 		}
 	}
 	return false
-}
-
-// exitText says how the init ended, for an error message. Its own error
-// report, if any, came over the socket; this is for when it had none.
-func exitText(p *os.Process) string {
-	st, err := p.Wait()
-	if err != nil {
-		return err.Error()
-	}
-	return st.String()
 }
 
 func owner() string {

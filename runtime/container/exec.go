@@ -232,7 +232,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if err != nil {
 		return 0, -1, fmt.Errorf("enter namespaces: %w", err)
 	}
-	proc, _ := os.FindProcess(pid)
+	proc := newChild(pid)
 	fail := func(err error) (int, int, error) {
 		proc.Kill()
 		proc.Wait()
@@ -325,7 +325,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 		return pid, 0, nil
 	}
 	stop := forwardSignals(relay, sess, func(s unix.Signal) { proc.Signal(s) })
-	ps, err := proc.Wait()
+	ws, err := proc.Wait()
 	stop()
 	if sess != nil {
 		sess.Close()
@@ -333,7 +333,7 @@ func (c *Container) Exec(o ExecOpts) (pid, code int, err error) {
 	if err != nil {
 		return pid, -1, err
 	}
-	return pid, shellStatus(ps), nil
+	return pid, shellStatus(ws), nil
 }
 
 // execInit is the exec's side: in the container's namespaces (the C stage

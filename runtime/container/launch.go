@@ -38,7 +38,7 @@ type initLaunch struct {
 	// binary's device and inode.
 	sock *os.File
 	pid  int
-	proc *os.Process
+	proc *child
 	exe  [2]uint64
 	// launched, if set, is called with an init's pid once it has what it
 	// sets itself up from (its plan, or the Go init's config), while it
@@ -104,10 +104,7 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 	}
 	// The init is our child either way (the pre-init stage forks with
 	// CLONE_PARENT): keep a handle to wait for it.
-	if l.proc, err = os.FindProcess(pid); err != nil {
-		return err
-	}
-	l.pid = pid
+	l.proc, l.pid = newChild(pid), pid
 	if l.o.startNow && newNS(l.spec, specs.MountNamespace) {
 		l.mntNS = holdNS(pid, "mnt")
 	}

@@ -2,8 +2,6 @@ package container
 
 import (
 	"fmt"
-	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -49,14 +47,4 @@ func forwardSignals(r *sigrelay.Relay, sess *console.Session, deliver func(unix.
 		}
 	}()
 	return func() { close(done) }
-}
-
-// shellStatus is a process's end as a shell reports it: the exit code, or
-// 128+N when killed by signal N.
-func shellStatus(ps *os.ProcessState) int {
-	ws := ps.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
 }

@@ -91,7 +91,7 @@ type Container struct {
 	rec  record
 	// proc is set in the process that created the container: only it can
 	// reap the init (Wait).
-	proc *os.Process
+	proc *child
 	// mgr is the cgroup's manager once made (cgroup), for the record's
 	// cgroup path: finding the host's hierarchies takes a dozen syscalls.
 	mgr cgctl.Manager

@@ -11,11 +11,11 @@ func (c *Container) Wait() (int, error) {
 	if c.proc == nil {
 		return -1, errors.New("wait: container was not created by this process")
 	}
-	ps, err := c.proc.Wait()
+	ws, err := c.proc.Wait()
 	if err != nil {
 		return -1, err
 	}
-	return shellStatus(ps), nil
+	return shellStatus(ws), nil
 }
 
 // Pid is the container's init pid as recorded at create.
