@@ -43,7 +43,7 @@ hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/unshare.json" \
 	-n nsrun "$bin/nsrun --new pid,mnt,uts,ipc --fork -- /bin/true" \
 	-n unshare "unshare --fork --pid --mount --uts --ipc /bin/true" >/dev/null
 ratio "new pid,mnt,uts,ipc namespaces + fork + /bin/true" "$work/unshare.json"
-unshare --fork --pid --mount --uts --ipc --net sleep 600 &
+unshare --fork --pid --mount --uts --ipc --net sleep 600 2>/dev/null &
 ushare=$!
 target=""
 for _ in $(seq 100); do

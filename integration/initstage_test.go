@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -222,3 +223,28 @@ func withoutProc(s *specs.Spec) {
 func fileMode(m os.FileMode) *os.FileMode { return &m }
 
 func u32(v uint32) *uint32 { return &v }
+
+// A waiting init is named for ps and top: the kernel names a process
+// after the descriptor its binary was executed through ("22", the sealed
+// binary's), which says nothing. With the C stage, and after a Go init's
+// setup (its re-execution into the stage) alike.
+func TestInitName(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Spec)
+	}{
+		{"stage", nil},
+		{"go_init", goInitOnly},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := e.id("name-" + tc.name)
+			e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, tc.edit), id)
+			defer e.hako("delete", "--force", id)
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(e.state(id).Pid) + "/comm")
+			if got := strings.TrimSpace(string(b)); err != nil || got != "hako:[init]" {
+				t.Errorf("waiting init's name %q (%v), want hako:[init]", got, err)
+			}
+		})
+	}
+}

@@ -35,6 +35,7 @@ func Init() {
 	runtime.LockOSThread()
 	if os.Getenv(InitEnv) == execInitValue {
 		unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0) // as below
+		setName("hako:[exec]")
 		unix.CloseOnExec(initSockFd)
 		execInit()
 		return
@@ -44,6 +45,7 @@ func Init() {
 	// pid namespace) may open /proc/<pid>/exe or its memory (CVE-2019-5736).
 	// execve(2) makes the program dumpable again.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	setName("hako:[init]")
 	// Our descriptors must not reach hooks (or anything) we start: the
 	// sync socket and the exec fifo came without close-on-exec.
 	unix.CloseOnExec(initSockFd)

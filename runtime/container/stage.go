@@ -186,3 +186,11 @@ func planFile(plan *execstage.Plan, flags int) (int, error) {
 func cpuMask(set *unix.CPUSet) []byte {
 	return append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(set)), unsafe.Sizeof(*set))...)
 }
+
+// setName names the calling thread (the main one, in an init: the name ps
+// and top show) as the exec stage names itself: the kernel named the
+// process after the descriptor its binary was executed through ("22").
+func setName(name string) {
+	b := append([]byte(name), 0)
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0)
+}

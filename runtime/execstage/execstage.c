@@ -481,5 +481,9 @@ __attribute__((constructor)) static void hako_execstage(void)
 		sync_fd = 3; // the Go init's sync socket, where a plan could not say
 		hako_fail("read exec plan: %s", why);
 	}
+	// The kernel named this process after the descriptor its binary was
+	// executed through ("22": /proc/self/fd/22); ps and top show what it
+	// is instead, until the program's execve names it after the program.
+	prctl(PR_SET_NAME, p.h.kind == HAKO_PLAN_EXEC ? "hako:[exec]" : "hako:[init]", 0, 0, 0);
 	run(&p);
 }
