@@ -14,8 +14,14 @@ import (
 // through syscall.ForkExec: os.StartProcess first checks, once per
 // process, that pidfds work, by cloning a child and reaping it (0.1-0.4
 // ms of every container start here; docs/performance.md in hako). The
-// process is this one's child, waited for by pid (reap).
+// process is this one's child, waited for by pid (reap). Unlike
+// cmd.Start, it passes cmd.Env as it is (nil: no environment; a name
+// given twice stays twice) and reports a bad cmd.Dir as the execve's
+// error.
 func forkExec(cmd *exec.Cmd) (int, error) {
+	if cmd.Err != nil {
+		return 0, cmd.Err // exec.Command's lookup failed
+	}
 	var devNull *os.File
 	defer func() {
 		if devNull != nil {

@@ -33,9 +33,9 @@ const (
 // for its Request, its execve complete: the moment to place it in
 // cgroups or set its rlimits, say.
 type Launched struct {
-	path string
-	pid  int
-	sock *os.File
+	pid    int
+	reaped bool // pid is no longer ours: never signalled again
+	sock   *os.File
 }
 
 // Launch starts cmd, whose binary must import hako.dev/nsenter/preinit,
@@ -71,7 +71,7 @@ func Launch(cmd *exec.Cmd) (*Launched, error) {
 		parent.Close()
 		return nil, err
 	}
-	l := &Launched{path: cmd.Path, pid: pid, sock: parent}
+	l := &Launched{pid: pid, sock: parent}
 	// Wait for HELLO: until its execve has fully ended, the kernel may
 	// still rewrite state the caller means to change (RLIMIT_STACK).
 	buf := make([]byte, 16)
@@ -95,11 +95,19 @@ func (l *Launched) Kill() {
 	l.sock.Close()
 }
 
-// kill ends and reaps the launched process (our child until reaped, so
-// its pid is its own).
+// kill ends and reaps the launched process, unless reaped already: until
+// then it is our child, and its pid its own.
 func (l *Launched) kill() {
-	unix.Kill(l.pid, unix.SIGKILL)
-	reap(l.pid)
+	if !l.reaped {
+		unix.Kill(l.pid, unix.SIGKILL)
+		l.reap()
+	}
+}
+
+// reap waits for the launched process to end and reaps it.
+func (l *Launched) reap() unix.WaitStatus {
+	l.reaped = true
+	return reap(l.pid)
 }
 
 // Enter sends r and serves the stage until it reports the final process:
@@ -129,7 +137,7 @@ func (l *Launched) Enter(r *Request) (pid int, err error) {
 			return 0, os.NewSyscallError("recv", err)
 		}
 		if n == 0 {
-			return 0, fmt.Errorf("namespace setup: process exited (%s) without a word", statusText(reap(l.pid)))
+			return 0, fmt.Errorf("namespace setup: process exited (%s) without a word", statusText(l.reap()))
 		}
 		if n < 4 {
 			return 0, errors.New("namespace setup: short message")
@@ -149,7 +157,7 @@ func (l *Launched) Enter(r *Request) (pid int, err error) {
 			}
 			pid := int(binary.LittleEndian.Uint32(payload))
 			if pid != l.pid {
-				reap(l.pid) // it exits once its child exists
+				l.reap() // it exits once its child exists
 			}
 			if len(r.Exec) > 0 {
 				return pid, l.waitExec(pid, buf)
@@ -167,18 +175,24 @@ func (l *Launched) Enter(r *Request) (pid int, err error) {
 // on exec) or reports why it could not.
 func (l *Launched) waitExec(pid int, buf []byte) error {
 	n, _, err := unix.Recvfrom(int(l.sock.Fd()), buf, 0)
-	if err != nil {
-		return os.NewSyscallError("recv", err)
-	}
-	if n == 0 {
+	switch {
+	case err != nil:
+		err = os.NewSyscallError("recv", err)
+	case n == 0:
 		return nil
-	}
-	if n >= 4 && binary.LittleEndian.Uint32(buf) == msgError {
-		err = stageError(buf[4:n])
-	} else {
+	case n >= 4 && binary.LittleEndian.Uint32(buf) == msgError:
+		err = stageError(buf[4:n]) // and it exits
+	default:
 		err = errors.New("namespace setup: unexpected message after the pid")
 	}
-	reap(pid) // it exited after reporting
+	// Our child until reaped here (the launched one, or its child made
+	// with CLONE_PARENT): none of it is left behind.
+	unix.Kill(pid, unix.SIGKILL)
+	if pid == l.pid {
+		l.reap()
+	} else {
+		reap(pid)
+	}
 	return err
 }
 
