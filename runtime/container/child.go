@@ -19,9 +19,11 @@ import (
 // without reaping first, and reaps with signals shut out.
 type child struct {
 	pid    int
-	mu     sync.Mutex
+	mu     sync.Mutex // Signal against the reap
 	reaped bool
+	once   sync.Once // one wait; later and concurrent ones get its result
 	status unix.WaitStatus
+	err    error
 }
 
 func newChild(pid int) *child { return &child{pid: pid} }
@@ -43,34 +45,33 @@ func (p *child) Signal(sig unix.Signal) error {
 // Kill sends SIGKILL.
 func (p *child) Kill() error { return p.Signal(unix.SIGKILL) }
 
-// Wait waits for the child to end and reaps it; later calls return the
+// Wait waits for the child to end and reaps it; every call returns the
 // same status.
 func (p *child) Wait() (unix.WaitStatus, error) {
+	p.once.Do(p.wait)
+	return p.status, p.err
+}
+
+func (p *child) wait() {
 	var info unix.Siginfo
 	for {
 		// A zombie keeps its pid: Signal stays safe while this returns.
-		err := unix.Waitid(unix.P_PID, p.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if err != unix.EINTR {
-			break // ECHILD: reaped by an earlier Wait, which set status
+		if err := unix.Waitid(unix.P_PID, p.pid, &info, unix.WEXITED|unix.WNOWAIT, nil); err != unix.EINTR {
+			break // an error shows again in wait4
 		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.reaped {
-		return p.status, nil
-	}
-	var ws unix.WaitStatus
+	p.reaped = true // whatever wait4 says, the pid is no longer ours to signal
 	for {
-		_, err := unix.Wait4(p.pid, &ws, 0, nil)
-		if err == nil {
-			break
-		}
+		_, err := unix.Wait4(p.pid, &p.status, 0, nil)
 		if err != unix.EINTR {
-			return 0, os.NewSyscallError("wait4 "+strconv.Itoa(p.pid), err)
+			if err != nil {
+				p.err = os.NewSyscallError("wait4 "+strconv.Itoa(p.pid), err)
+			}
+			return
 		}
 	}
-	p.reaped, p.status = true, ws
-	return ws, nil
 }
 
 // shellStatus is a process's end as a shell reports it: the exit code, or

@@ -120,7 +120,7 @@ func Create(root, id string, o CreateOpts) (c *Container, err error) {
 	}
 	// Made on another thread while the rest goes on; the init joins it.
 	madeNet := premakeNet(spec)
-	warmHooks(spec)
+	warmHooks(spec, o.startNow)
 	defer madeNet.close()
 	spec.Process.Env = append(spec.Process.Env, o.ExtraEnv...)
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.terminal == nil {

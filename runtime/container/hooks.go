@@ -37,13 +37,24 @@ func runHooks(kind string, hooks []specs.Hook, st State) error {
 }
 
 // warmHooks readies os/exec for the config's hooks, if this process runs
-// any (prestart, createRuntime; poststart in a run): the os package's
-// first process start checks that pidfds work, by cloning a child and
-// reaping it (0.1-0.4 ms here), which it does here on another goroutine
-// while the container is set up. Nothing else in a create starts a
-// process through os (child.go), so a config without hooks skips it.
-func warmHooks(spec *specs.Spec) {
-	if h := spec.Hooks; h == nil || len(h.Prestart)+len(h.CreateRuntime)+len(h.Poststart) == 0 {
+// any (prestart, createRuntime; poststart and poststop too in a run,
+// startNow): the os package's first process start checks that pidfds
+// work, by cloning a child and reaping it (0.1-0.4 ms here), which it
+// does here on another goroutine while the container is set up. The
+// container's own processes are started and waited for without os
+// (nsenter.Launch, child.go), so a config without hooks skips it (the
+// helper process of an idmapped mount with mappings of its own, rare,
+// makes the check where it starts).
+func warmHooks(spec *specs.Spec, startNow bool) {
+	h := spec.Hooks
+	if h == nil {
+		return
+	}
+	n := len(h.Prestart) + len(h.CreateRuntime)
+	if startNow {
+		n += len(h.Poststart) + len(h.Poststop)
+	}
+	if n == 0 {
 		return
 	}
 	go func() {
