@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // TestInitWithoutGo: a container whose config allows it is set up by the
@@ -227,24 +228,46 @@ func u32(v uint32) *uint32 { return &v }
 // A waiting init is named for ps and top: the kernel names a process
 // after the descriptor its binary was executed through ("22", the sealed
 // binary's), which says nothing. With the C stage, and after a Go init's
-// setup (its re-execution into the stage) alike.
+// setup (its re-execution into the stage) alike; where a filter the Go
+// init loaded before that re-execution (with no_new_privs too: the stage
+// must not run unfiltered) would kill the naming prctl, the stage goes
+// unnamed rather than killed. An exec under such a filter is named before
+// the filter is loaded, and runs.
 func TestInitName(t *testing.T) {
 	e := newEnv(t)
+	// Kills prctl(PR_SET_NAME); loaded before the credentials change
+	// without no_new_privs, right before the execve with it.
+	killer := func(nnp bool) func(*specs.Spec) {
+		return func(s *specs.Spec) {
+			s.Process.NoNewPrivileges = nnp
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{
+				Names: []string{"prctl"}, Action: specs.ActKillProcess,
+				Args: []specs.LinuxSeccompArg{{Index: 0, Value: unix.PR_SET_NAME, Op: specs.OpEqualTo}},
+			}}}
+		}
+	}
 	for _, tc := range []struct {
-		name string
-		edit func(*specs.Spec)
+		name, want string // want "": unnamed, the kernel's name (the binary's, or the descriptor's)
+		edit       func(*specs.Spec)
 	}{
-		{"stage", nil},
-		{"go_init", goInitOnly},
+		{"stage", "hako:[init]", nil},
+		{"go_init", "hako:[init]", goInitOnly},
+		{"early_filter", "hako:[init]", killer(false)},
+		{"early_filter_go_init", "", func(s *specs.Spec) { killer(false)(s); goInitOnly(s) }},
+		{"late_filter", "hako:[init]", killer(true)},
+		{"late_filter_go_init", "", func(s *specs.Spec) { killer(true)(s); goInitOnly(s) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := e.id("name-" + tc.name)
 			e.mustHako("create", "--bundle", e.bundle([]string{"testinit", "sleep"}, tc.edit), id)
 			defer e.hako("delete", "--force", id)
 			b, err := os.ReadFile("/proc/" + strconv.Itoa(e.state(id).Pid) + "/comm")
-			if got := strings.TrimSpace(string(b)); err != nil || got != "hako:[init]" {
-				t.Errorf("waiting init's name %q (%v), want hako:[init]", got, err)
+			got := strings.TrimSpace(string(b))
+			if err != nil || tc.want == "" && got == "hako:[init]" || tc.want != "" && got != tc.want {
+				t.Errorf("waiting init's name %q (%v), want %q", got, err, tc.want)
 			}
+			e.mustHako("start", id)
+			e.mustHako("exec", id, "true")
 		})
 	}
 }

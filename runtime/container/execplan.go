@@ -90,7 +90,7 @@ func processPlan(p *specs.Process) (*execstage.Plan, error) {
 		Creds: true, UID: p.User.UID, GID: p.User.GID, Groups: p.User.AdditionalGids,
 		Caps: true, LastCap: uint32(last), Bounding: capset.Mask(sets.Bounding), Effective: capset.Mask(sets.Effective),
 		Permitted: capset.Mask(sets.Permitted), Inheritable: capset.Mask(sets.Inheritable), Ambient: capset.Mask(sets.Ambient),
-		Cwd: cwd(p), SetUmask: true, Umask: 0o022, NoNewPrivs: p.NoNewPrivileges, Args: p.Args,
+		Cwd: cwd(p), SetUmask: true, Umask: 0o022, NoNewPrivs: p.NoNewPrivileges, Args: p.Args, Name: true,
 	}
 	if p.User.Umask != nil {
 		plan.Umask = *p.User.Umask & 0o777 // all umask(2) keeps

@@ -143,7 +143,9 @@ type setUp struct {
 	path    string
 	filter  *seccomp.Filter
 	stageOK bool
-	huge    hugePages // to give back, or given back already
+	// nameOK: a filter loaded already lets the stage name itself.
+	nameOK bool
+	huge   hugePages // to give back, or given back already
 }
 
 // setup does everything that can fail in the init, so that create reports
@@ -204,10 +206,11 @@ func setup(cfg *initConfig, sock *os.File, trees map[int]*os.File) (s setUp, mas
 	if err != nil {
 		return s, nil, err
 	}
-	s.stageOK = true
+	s.stageOK, s.nameOK = true, true
 	s.huge.back = cfg.HugePages
 	s.path, s.filter, err = applyProcess(spec, proc, filter, keyring, handoffListener(sock), func(f *seccomp.Filter) {
 		s.stageOK = passes(f, "SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+		s.nameOK = namePasses(f)
 		s.huge.beforeLoad(f)
 	})
 	return s, master, err

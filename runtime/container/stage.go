@@ -4,6 +4,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -81,6 +82,7 @@ func execStage(self int, cfg *initConfig, s *setUp, master console.Console) erro
 	plan := execstage.Plan{
 		Sync: initSockFd, Fifo: initFifoFd, Master: -1, PreserveFrom: initFifoFd + 1, Preserve: cfg.PreserveFDs,
 		NoNewPrivs: proc.NoNewPrivileges, Path: s.path, Args: proc.Args, Env: proc.Env, HugePages: s.huge.back,
+		Name: s.nameOK,
 	}
 	if master != nil {
 		plan.Master = int(master.Fd())
@@ -100,6 +102,7 @@ func execStage(self int, cfg *initConfig, s *setUp, master console.Console) erro
 	// the program's execve (after the prctl that gives huge pages back,
 	// should the filter refuse that).
 	if s.filter != nil && passes(s.filter, "SCMP_ACT_ALLOW") && threads(s.filter) && (!s.huge.back || thpPasses(s.filter)) {
+		plan.Name = plan.Name && namePasses(s.filter)
 		if _, err := s.filter.Load(); err != nil {
 			return err
 		}
@@ -187,10 +190,18 @@ func cpuMask(set *unix.CPUSet) []byte {
 	return append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(set)), unsafe.Sizeof(*set))...)
 }
 
+// namePasses tells whether f, in force when the stage starts, lets its
+// naming prctl through harmlessly: allowed, or refused with an error
+// (which the stage ignores), not killed or trapped.
+func namePasses(f *seccomp.Filter) bool {
+	act, err := f.Check("prctl", unix.PR_SET_NAME)
+	return err == nil && (act == "SCMP_ACT_ALLOW" || act == "SCMP_ACT_LOG" || strings.HasPrefix(act, "SCMP_ACT_ERRNO"))
+}
+
 // setName names the calling thread (the main one, in an init: the name ps
 // and top show) as the exec stage names itself: the kernel named the
 // process after the descriptor its binary was executed through ("22").
 func setName(name string) {
 	b := append([]byte(name), 0)
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0)
+	unix.Syscall(unix.SYS_PRCTL, unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0)
 }

@@ -48,6 +48,7 @@ var _ = [1]struct{}{}[C.HAKO_PLAN_CAPS-flagCaps]
 var _ = [1]struct{}{}[C.HAKO_PLAN_UMASK-flagUmask]
 var _ = [1]struct{}{}[C.HAKO_PLAN_HUGEPAGES-flagHugePages]
 var _ = [1]struct{}{}[C.HAKO_PLAN_HUGEPAGES_EARLY-flagHugeEarly]
+var _ = [1]struct{}{}[C.HAKO_PLAN_NAME-flagName]
 var _ = [1]struct{}{}[C.HAKO_PLAN_EXEC-Exec]
 
 // parsed is what the C parser found, for the tests.

@@ -484,6 +484,9 @@ __attribute__((constructor)) static void hako_execstage(void)
 	// The kernel named this process after the descriptor its binary was
 	// executed through ("22": /proc/self/fd/22); ps and top show what it
 	// is instead, until the program's execve names it after the program.
-	prctl(PR_SET_NAME, p.h.kind == HAKO_PLAN_EXEC ? "hako:[exec]" : "hako:[init]", 0, 0, 0);
+	// Before any filter of the plan's; a Go init's, in force already,
+	// may refuse it (the Go init leaves the flag out then).
+	if (p.h.flags & HAKO_PLAN_NAME)
+		prctl(PR_SET_NAME, p.h.kind == HAKO_PLAN_EXEC ? "hako:[exec]" : "hako:[init]", 0, 0, 0);
 	run(&p);
 }

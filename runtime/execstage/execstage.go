@@ -141,6 +141,12 @@ type Plan struct {
 	// filter loaded early instead (SeccompEarly), for a filter that
 	// would refuse the prctl.
 	HugePages, HugePagesEarly bool
+	// Name has the stage name itself hako:[init] or hako:[exec] as it
+	// starts (the kernel named it after the descriptor it was executed
+	// through: "22"), which ps and top show until the program's execve.
+	// Not where a filter in force already (a Go init's) could refuse the
+	// prctl.
+	Name bool
 	// BPF, if any, is the seccomp program (struct sock_filter, 8 bytes
 	// each, native order), loaded with SeccompFlags.
 	BPF          []byte
@@ -169,6 +175,7 @@ const (
 	flagUmask        = 16
 	flagHugePages    = 32
 	flagHugeEarly    = 64
+	flagName         = 128
 )
 
 // Encode lays the plan out for the C stage.
@@ -195,7 +202,7 @@ func (p *Plan) Encode() ([]byte, error) {
 	for _, f := range []struct {
 		on  bool
 		bit uint32
-	}{{p.NoNewPrivs, flagNNP}, {p.SeccompEarly, flagSeccompEarly}, {p.Creds, flagCreds}, {p.Caps, flagCaps}, {p.SetUmask, flagUmask}, {p.HugePages, flagHugePages}, {p.HugePagesEarly, flagHugeEarly}} {
+	}{{p.NoNewPrivs, flagNNP}, {p.SeccompEarly, flagSeccompEarly}, {p.Creds, flagCreds}, {p.Caps, flagCaps}, {p.SetUmask, flagUmask}, {p.HugePages, flagHugePages}, {p.HugePagesEarly, flagHugeEarly}, {p.Name, flagName}} {
 		if f.on {
 			flags |= f.bit
 		}

@@ -24,7 +24,8 @@
 #define HAKO_PLAN_UMASK 16        // set umask
 #define HAKO_PLAN_HUGEPAGES 32    // clear PR_SET_THP_DISABLE right before execve
 #define HAKO_PLAN_HUGEPAGES_EARLY 64 // or before the filter loaded early
-#define HAKO_PLAN_ALL_FLAGS 127
+#define HAKO_PLAN_NAME 128        // name the process first (PR_SET_NAME)
+#define HAKO_PLAN_ALL_FLAGS 255
 
 // The plan's fixed header (128 bytes, no padding); then the BPF program
 // (8-byte instructions), the groups (32-bit), the CPU affinity mask, the

@@ -108,7 +108,7 @@ func TestParseRefuses(t *testing.T) {
 		{"sync fd", "bad descriptor", set(12, 0xffffffff)},
 		{"master fd", "bad descriptor", set(20, 0xfffffffe)},
 		{"preserve count", "bad descriptor", set(28, 0xffffffff)},
-		{"flags", "unknown flags", set(32, 128)},
+		{"flags", "unknown flags", set(32, 256)},
 		{"bpf length", "seccomp program too long", set(40, maxBPF+1)},
 		{"bpf length vs size", "length mismatch", set(40, 2)},
 		{"groups", "bad process settings", set(52, maxGroups+1)},
