@@ -235,17 +235,7 @@ func u32(v uint32) *uint32 { return &v }
 // the filter is loaded, and runs.
 func TestInitName(t *testing.T) {
 	e := newEnv(t)
-	// Kills prctl(PR_SET_NAME); loaded before the credentials change
-	// without no_new_privs, right before the execve with it.
-	killer := func(nnp bool) func(*specs.Spec) {
-		return func(s *specs.Spec) {
-			s.Process.NoNewPrivileges = nnp
-			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{
-				Names: []string{"prctl"}, Action: specs.ActKillProcess,
-				Args: []specs.LinuxSeccompArg{{Index: 0, Value: unix.PR_SET_NAME, Op: specs.OpEqualTo}},
-			}}}
-		}
-	}
+	killer := func(nnp bool) func(*specs.Spec) { return prctlKiller(unix.PR_SET_NAME, nnp) }
 	for _, tc := range []struct {
 		name, want string // want "": unnamed, the kernel's name (the binary's, or the descriptor's)
 		edit       func(*specs.Spec)

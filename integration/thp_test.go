@@ -42,18 +42,7 @@ func TestHugePagesGivenBack(t *testing.T) {
 	}
 	probe := []string{"sh", "-c", "grep THP_enabled /proc/self/status"}
 	goInit := func(s *specs.Spec) { s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux} }
-	// Kills any prctl(PR_SET_THP_DISABLE, 0); loaded before the
-	// credentials change without no_new_privs, right before the execve
-	// with it.
-	killer := func(nnp bool) func(*specs.Spec) {
-		return func(s *specs.Spec) {
-			s.Process.NoNewPrivileges = nnp
-			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{
-				Names: []string{"prctl"}, Action: specs.ActKillProcess,
-				Args: []specs.LinuxSeccompArg{{Index: 0, Value: unix.PR_SET_THP_DISABLE, Op: specs.OpEqualTo}},
-			}}}
-		}
-	}
+	killer := func(nnp bool) func(*specs.Spec) { return prctlKiller(unix.PR_SET_THP_DISABLE, nnp) }
 	// A Go init that waits for start itself, its hooks in the container
 	// recording what they get: the createContainer one on the host's
 	// paths (before pivot_root), the startContainer one in the
@@ -128,4 +117,17 @@ func TestHugePagesGivenBack(t *testing.T) {
 			t.Errorf("run under PR_SET_THP_DISABLE: exit %d, %q, want THP_enabled 0", out.code, out.stdout)
 		}
 	})
+}
+
+// prctlKiller gives a config a filter that kills any prctl(option, ...):
+// loaded before the credentials change without no_new_privs (nnp false),
+// right before the program's execve with it.
+func prctlKiller(option uint64, nnp bool) func(*specs.Spec) {
+	return func(s *specs.Spec) {
+		s.Process.NoNewPrivileges = nnp
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{
+			Names: []string{"prctl"}, Action: specs.ActKillProcess,
+			Args: []specs.LinuxSeccompArg{{Index: 0, Value: option, Op: specs.OpEqualTo}},
+		}}}
+	}
 }
