@@ -117,7 +117,7 @@ func (m *manager) create(h Hierarchy) (string, error) {
 			return dir, nil
 		}
 	case errors.Is(err, fs.ErrExist) && cpuset:
-		if ok, err := cpusetSet(dir); err != nil {
+		if _, ok, err := readCpuset(dir); err != nil {
 			return "", err
 		} else if ok {
 			return dir, nil
@@ -148,27 +148,27 @@ func (m *manager) create(h Hierarchy) (string, error) {
 // cpusetFiles are what a v1 cpuset cgroup needs set before it takes tasks.
 var cpusetFiles = [...]string{"cpuset.cpus", "cpuset.mems"}
 
-// cpusetSet reports whether dir's cpus and mems are both set.
-func cpusetSet(dir string) (bool, error) {
-	for _, f := range cpusetFiles {
-		cur, err := readFile(filepath.Join(dir, f))
-		if err != nil || len(bytes.TrimSpace(cur)) == 0 {
-			return false, err
+// readCpuset reads dir's cpus and mems (cpusetFiles' order); ok tells
+// whether both are set.
+func readCpuset(dir string) (vals [len(cpusetFiles)][]byte, ok bool, err error) {
+	for i, f := range cpusetFiles {
+		v, err := readFile(filepath.Join(dir, f))
+		if err != nil {
+			return vals, false, err
+		}
+		if vals[i] = bytes.TrimSpace(v); len(vals[i]) == 0 {
+			return vals, false, nil
 		}
 	}
-	return true, nil
+	return vals, true, nil
 }
 
 // copyCpuset copies parent's cpus and mems to dir; false, and nothing
 // written, if the parent has either empty.
 func copyCpuset(parent, dir string) (bool, error) {
-	var vals [len(cpusetFiles)][]byte
-	for i, f := range cpusetFiles {
-		v, err := readFile(filepath.Join(parent, f))
-		if err != nil || len(bytes.TrimSpace(v)) == 0 {
-			return false, err
-		}
-		vals[i] = bytes.TrimSpace(v)
+	vals, ok, err := readCpuset(parent)
+	if !ok {
+		return false, err
 	}
 	for i, f := range cpusetFiles {
 		if err := writeFile(dir, f, string(vals[i])); err != nil {
