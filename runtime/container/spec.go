@@ -28,15 +28,18 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 	if err := dec.Decode(&s); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
+		off := int64(-1)
 		switch {
 		case errors.As(err, &se):
-			line, col := position(b, se.Offset+jsonOffsetShift)
-			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
+			off = se.Offset
 		case errors.As(err, &te):
-			line, col := position(b, te.Offset+jsonOffsetShift)
-			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
+			off = te.Offset
 		}
-		return nil, fmt.Errorf("parse %s: %w", p, err)
+		if off < 0 {
+			return nil, fmt.Errorf("parse %s: %w", p, err)
+		}
+		line, col := position(b, off+jsonOffsetShift)
+		return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
 	}
 	return &s, nil
 }
