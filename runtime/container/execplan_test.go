@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -159,6 +160,16 @@ func TestIsExe(t *testing.T) {
 func TestExecutableInNoexec(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount")
+	}
+	// In a mount namespace of this thread's own (it ends with the test,
+	// locked): other packages' tests, running meanwhile, check that the
+	// host's mount table gains nothing while they run.
+	runtime.LockOSThread()
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		t.Skipf("unshare mount namespace: %v", err)
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOEXEC, ""); err != nil {
