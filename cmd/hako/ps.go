@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hako.dev/runtime/container"
+	"hako.dev/runtime/timerslack"
 )
 
 // psCmd is runc's ps: the container's processes as JSON pids, or ps(1)'s
@@ -46,7 +47,11 @@ func psCmd(g *globals) *cobra.Command {
 			if len(psArgs) == 0 {
 				psArgs = []string{"-ef"}
 			}
-			out, err := exec.Command("ps", psArgs...).Output()
+			var out []byte
+			err = timerslack.Spawn(func() (err error) {
+				out, err = exec.Command("ps", psArgs...).Output()
+				return err
+			})
 			if err != nil {
 				return fmt.Errorf("ps %s: ps %s: %w", id, strings.Join(psArgs, " "), err)
 			}

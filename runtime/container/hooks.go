@@ -11,6 +11,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"hako.dev/runtime/timerslack"
 )
 
 // runHooks runs hooks one after the other, as the spec orders them, each
@@ -88,7 +90,10 @@ func runHook(h specs.Hook, state []byte) error {
 	cmd.Stderr = &stderr
 	// A hook that leaves a child holding stderr open must not hang us.
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
+	err := timerslack.Spawn(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}

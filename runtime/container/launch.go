@@ -11,6 +11,7 @@ import (
 	"hako.dev/cgctl"
 	"hako.dev/rootfs"
 	"hako.dev/runtime/execstage"
+	"hako.dev/runtime/timerslack"
 	"hako.dev/seccomp"
 )
 
@@ -97,7 +98,13 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 		return fmt.Errorf("join cgroup %s: %w", l.cgPath, err)
 	}
 	phase("init launched (sealed binary exec'd, C stage waiting)")
-	pid, err := launched.Enter(req)
+	var pid int
+	enter := func() (err error) { pid, err = launched.Enter(req); return err }
+	if req.UseHelpers {
+		err = timerslack.Spawn(enter) // newuidmap and newgidmap
+	} else {
+		err = enter()
+	}
 	l.net.close() // joined, or never will be
 	if err != nil {
 		return fmt.Errorf("enter namespaces: %w", err)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"hako.dev/nsenter"
+	"hako.dev/runtime/timerslack"
 )
 
 // The binary a container's init (or exec) runs as is hako's own, inside
@@ -52,7 +53,11 @@ func launchSealed(cmd *exec.Cmd, stateDir string) (*nsenter.Launched, *sealedExe
 		return nil, nil, [2]uint64{}, os.NewSyscallError("fstat sealed binary", err)
 	}
 	cmd.Path = exe.path()
-	l, err := withoutHugePages(func() (*nsenter.Launched, error) { return nsenter.Launch(cmd) })
+	var l *nsenter.Launched
+	err = timerslack.Spawn(func() (err error) {
+		l, err = withoutHugePages(func() (*nsenter.Launched, error) { return nsenter.Launch(cmd) })
+		return err
+	})
 	if err != nil {
 		exe.closeLater()
 		return nil, nil, [2]uint64{}, err
