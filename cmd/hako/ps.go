@@ -47,15 +47,16 @@ func psCmd(g *globals) *cobra.Command {
 			if len(psArgs) == 0 {
 				psArgs = []string{"-ef"}
 			}
-			var out []byte
-			err = timerslack.Spawn(func() (err error) {
-				out, err = exec.Command("ps", psArgs...).Output()
-				return err
-			})
+			var out strings.Builder
+			ps := exec.Command("ps", psArgs...)
+			ps.Stdout = &out
+			if err = timerslack.Spawn(ps.Start); err == nil {
+				err = ps.Wait()
+			}
 			if err != nil {
 				return fmt.Errorf("ps %s: ps %s: %w", id, strings.Join(psArgs, " "), err)
 			}
-			return filterPs(string(out), pids)
+			return filterPs(out.String(), pids)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "table (ps(1) output) or json (pids)")

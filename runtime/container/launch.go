@@ -101,7 +101,9 @@ func (l *initLaunch) launch(plan *execstage.Plan, phase func(string)) error {
 	var pid int
 	enter := func() (err error) { pid, err = launched.Enter(req); return err }
 	if req.UseHelpers {
-		err = timerslack.Spawn(enter) // newuidmap and newgidmap
+		// Enter starts newuidmap and newgidmap; otherwise it starts
+		// nothing (the launched process forks the init itself).
+		err = timerslack.Spawn(enter)
 	} else {
 		err = enter()
 	}
