@@ -12,9 +12,11 @@
 // signal's queued instances, where os/signal coalesces them, as it does
 // any signal pending twice.)
 //
-// Two signals the Go runtime acts on itself: SIGSYS goes through
-// os/signal (a seccomp trap in this process must still crash it; catching
-// SIGSYS costs os/signal no signal-mask thread); SIGPIPE, whose EPIPE on
+// Two signals the Go runtime acts on itself: SIGSYS, which the handler
+// relays when a process sent it (si_code SI_USER or below) and passes to
+// the runtime's handler it replaced when the kernel raised it (a seccomp
+// filter's SECCOMP_RET_TRAP in this very process, which must still crash
+// it); SIGPIPE, whose EPIPE on
 // stdout or stderr would end the program unless os/signal catches it or
 // it is ignored, is marked ignored for the runtime (signal.Ignore) and
 // held by the C handler from its first Catch on: relayed while a Relay

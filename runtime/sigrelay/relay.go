@@ -18,7 +18,7 @@ type Relay struct {
 
 	c    chan unix.Signal
 	sigs []unix.Signal // caught through the C handler
-	// in and done are the os/signal part (viaRuntime).
+	// in and done are the os/signal part (without cgo).
 	in   chan os.Signal
 	done chan struct{}
 	stop sync.Once
@@ -56,13 +56,6 @@ func refused(s unix.Signal) error {
 	return nil
 }
 
-// viaRuntime are signals caught through os/signal even with the C
-// handler: SIGSYS, which the Go runtime tells apart itself (a seccomp
-// trap in this very process must still crash it; one sent by kill is
-// forwarded). Catching it costs os/signal no signal-mask thread, unlike
-// SIGPIPE, which the C handler catches (see subscribe).
-func viaRuntime(s unix.Signal) bool { return s == unix.SIGSYS }
-
 // Catch starts catching sigs; buffer (at least 1) is C's capacity.
 // Several Relays may catch one signal: each gets it, as with os/signal.
 // While any Relay catches a signal through the C handler, os/signal does
@@ -73,7 +66,7 @@ func Catch(sigs []unix.Signal, buffer int) (*Relay, error) {
 		if err := refused(s); err != nil {
 			return nil, fmt.Errorf("catch signal %d (%v): %w", int(s), s, err)
 		}
-		if viaRuntime(s) || !cHandler {
+		if !cHandler {
 			viaGo = append(viaGo, s)
 		} else {
 			viaC = append(viaC, s)

@@ -5,11 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -247,4 +249,65 @@ func TestBrokenStdoutChild(t *testing.T) {
 	}
 	r.Stop()
 	os.Exit(0) // before the test framework writes to the broken stdout
+}
+
+// SIGSYS sent by a process (kill, sigqueue) is relayed; raised by the
+// kernel for a seccomp filter's SECCOMP_RET_TRAP in this very process it
+// still crashes it as the Go runtime does ("SIGSYS: bad system call"):
+// in a child, whose thread loads such a filter for getppid(2).
+func TestSIGSYS(t *testing.T) {
+	if os.Getenv("SIGRELAY_TEST_CHILD") != "" {
+		return
+	}
+	r, err := Catch([]unix.Signal{unix.SIGSYS}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	unix.Kill(os.Getpid(), unix.SIGSYS)
+	if s := recvSig(t, r.C); s != unix.SIGSYS {
+		t.Fatalf("relayed %v", s)
+	}
+	info := unix.Siginfo{Signo: int32(unix.SIGSYS), Code: -1} // SI_QUEUE
+	if _, _, e := unix.Syscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(os.Getpid()), uintptr(unix.SIGSYS), uintptr(unsafe.Pointer(&info))); e != 0 {
+		t.Fatal(e)
+	}
+	if s := recvSig(t, r.C); s != unix.SIGSYS {
+		t.Fatalf("relayed %v after sigqueue", s)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGSYSTrapChild$")
+	cmd.Env = append(os.Environ(), "SIGRELAY_TEST_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "SIGSYS: bad system call") {
+		t.Errorf("trapped child: %v, output %q; want the runtime's crash on SIGSYS", err, out)
+	}
+}
+
+func TestSIGSYSTrapChild(t *testing.T) {
+	if os.Getenv("SIGRELAY_TEST_CHILD") == "" {
+		t.Skip("runs as TestSIGSYS's child")
+	}
+	if _, err := Catch([]unix.Signal{unix.SIGSYS}, 4); err != nil {
+		t.Fatal(err)
+	}
+	runtime.LockOSThread() // the filter is this thread's: never unlocked
+	const (
+		retAllow = 0x7fff0000 // SECCOMP_RET_ALLOW
+		retTrap  = 0x00030000 // SECCOMP_RET_TRAP
+	)
+	prog := []unix.SockFilter{
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}, // seccomp_data.nr
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: unix.SYS_GETPPID},
+		{Code: unix.BPF_RET | unix.BPF_K, K: retTrap},
+		{Code: unix.BPF_RET | unix.BPF_K, K: retAllow},
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Prctl(unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_FILTER, uintptr(unsafe.Pointer(&fprog)), 0, 0); err != nil {
+		t.Skipf("the kernel refuses a seccomp filter: %v", err)
+	}
+	unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
+	t.Fatal("getppid trapped, and the process lives on")
 }

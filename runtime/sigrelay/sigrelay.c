@@ -53,15 +53,45 @@ void hako_sigrelay_init(int fd)
 	atomic_store(&relay_fd, fd + 1);
 }
 
-// install makes relay sig's handler, the one before into old if not NULL.
+// relay_sys is SIGSYS's handler. One a process sent (kill, tgkill,
+// sigqueue: si_code SI_USER or below) is relayed; one the kernel raised
+// (a seccomp filter's SECCOMP_RET_TRAP, in this very process) goes to the
+// handler it replaced, the Go runtime's, which crashes the process with
+// the system call's number as it would have without the relay.
+static void relay_sys(int sig, siginfo_t *si, void *uc)
+{
+	if (si->si_code <= SI_USER) {
+		relay(sig);
+		return;
+	}
+	struct sigaction *prev = &saved[sig];
+	if (prev->sa_flags & SA_SIGINFO) {
+		prev->sa_sigaction(sig, si, uc);
+	} else if (prev->sa_handler == SIG_DFL) {
+		// Its default action once this handler returns (the signal is
+		// blocked until then).
+		sigaction(sig, prev, NULL);
+		raise(sig);
+	} else if (prev->sa_handler != SIG_IGN) {
+		prev->sa_handler(sig);
+	}
+}
+
+// install makes relay (relay_sys for SIGSYS) sig's handler, the one
+// before into old if not NULL.
 static int install(int sig, struct sigaction *old)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = relay;
 	// On the thread's alternate stack: every Go thread has one, and a
 	// goroutine's own stack may be too small for a signal frame.
 	sa.sa_flags = SA_ONSTACK | SA_RESTART;
+	if (sig == SIGSYS) {
+		sa.sa_sigaction = relay_sys;
+		sa.sa_flags |= SA_SIGINFO;
+	} else {
+		sa.sa_handler = relay;
+	}
 	sigfillset(&sa.sa_mask);
 	return sigaction(sig, &sa, old);
 }
