@@ -13,12 +13,12 @@
 // any signal pending twice.)
 //
 // Two signals the Go runtime acts on itself: SIGSYS, which the handler
-// relays when a process sent it (si_code SI_USER or below) and passes to
-// the runtime's handler it replaced when the kernel raised it (a seccomp
-// filter's SECCOMP_RET_TRAP in this very process, which must still crash
-// it); SIGPIPE, whose EPIPE on
-// stdout or stderr would end the program unless os/signal catches it or
-// it is ignored, is marked ignored for the runtime (signal.Ignore) and
+// relays when a process sent it (si_code SI_USER or below: kill, tgkill,
+// sigqueue) and passes to the runtime's handler it replaced when the
+// kernel raised it (a seccomp filter's SECCOMP_RET_TRAP in this very
+// process, which must still crash it); SIGPIPE, whose EPIPE on stdout or
+// stderr would end the program unless os/signal catches it or it is
+// ignored, is marked ignored for the runtime (signal.Ignore) and
 // held by the C handler from its first Catch on: relayed while a Relay
 // catches it, dropped after (a process that never catches it keeps the
 // runtime's SIGPIPE handling). Catch refuses SIGURG (preemption),

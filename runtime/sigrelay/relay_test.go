@@ -268,16 +268,22 @@ func TestSIGSYS(t *testing.T) {
 	if s := recvSig(t, r.C); s != unix.SIGSYS {
 		t.Fatalf("relayed %v", s)
 	}
-	info := unix.Siginfo{Signo: int32(unix.SIGSYS), Code: -1} // SI_QUEUE
-	if _, _, e := unix.Syscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(os.Getpid()), uintptr(unix.SIGSYS), uintptr(unsafe.Pointer(&info))); e != 0 {
-		t.Fatal(e)
+	if cHandler {
+		// os/signal takes a sigqueue'd SIGSYS for a fault and crashes.
+		info := unix.Siginfo{Signo: int32(unix.SIGSYS), Code: -1} // SI_QUEUE
+		if _, _, e := unix.Syscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(os.Getpid()), uintptr(unix.SIGSYS), uintptr(unsafe.Pointer(&info))); e != 0 {
+			t.Fatal(e)
+		}
+		if s := recvSig(t, r.C); s != unix.SIGSYS {
+			t.Fatalf("relayed %v after sigqueue", s)
+		}
 	}
-	if s := recvSig(t, r.C); s != unix.SIGSYS {
-		t.Fatalf("relayed %v after sigqueue", s)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGSYSTrapChild$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGSYSTrapChild$", "-test.v")
 	cmd.Env = append(os.Environ(), "SIGRELAY_TEST_CHILD=1")
 	out, err := cmd.CombinedOutput()
+	if err == nil && strings.Contains(string(out), "--- SKIP") {
+		t.Skipf("child: %s", out)
+	}
 	if err == nil || !strings.Contains(string(out), "SIGSYS: bad system call") {
 		t.Errorf("trapped child: %v, output %q; want the runtime's crash on SIGSYS", err, out)
 	}

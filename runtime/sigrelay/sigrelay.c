@@ -1,5 +1,7 @@
-// The signal handler of package sigrelay: one byte per signal into a pipe.
-// It must stay async-signal-safe: write(2), an atomic load, errno kept.
+// The signal handlers of package sigrelay: one byte per signal into a
+// pipe. They must stay async-signal-safe: write(2), an atomic load, errno
+// kept; for a SIGSYS the kernel raised, sigaction(2), raise(3) or the
+// handler that was there before.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -23,7 +25,7 @@ static struct hako_ksigaction raw_saved;
 // writes to it, never to a reused descriptor.
 static atomic_int relay_fd;
 // What each caught signal had before: the Go runtime's handler, put back
-// on release.
+// on release (and SIGSYS's, which a seccomp trap is passed to).
 static struct sigaction saved[NSIG_RELAY];
 static int caught[NSIG_RELAY];
 
@@ -54,10 +56,11 @@ void hako_sigrelay_init(int fd)
 }
 
 // relay_sys is SIGSYS's handler. One a process sent (kill, tgkill,
-// sigqueue: si_code SI_USER or below) is relayed; one the kernel raised
-// (a seccomp filter's SECCOMP_RET_TRAP, in this very process) goes to the
-// handler it replaced, the Go runtime's, which crashes the process with
-// the system call's number as it would have without the relay.
+// sigqueue: si_code SI_USER or below; the kernel refuses a process
+// another code for a signal to another) is relayed; one the kernel raised
+// (a seccomp filter's SECCOMP_RET_TRAP in this very process: SYS_SECCOMP)
+// goes to the handler it replaced, the Go runtime's, which crashes the
+// process ("SIGSYS: bad system call") as it would have without the relay.
 static void relay_sys(int sig, siginfo_t *si, void *uc)
 {
 	if (si->si_code <= SI_USER) {
@@ -67,12 +70,16 @@ static void relay_sys(int sig, siginfo_t *si, void *uc)
 	struct sigaction *prev = &saved[sig];
 	if (prev->sa_flags & SA_SIGINFO) {
 		prev->sa_sigaction(sig, si, uc);
-	} else if (prev->sa_handler == SIG_DFL) {
+	} else if (prev->sa_handler == SIG_DFL || prev->sa_handler == SIG_IGN) {
 		// Its default action once this handler returns (the signal is
-		// blocked until then).
-		sigaction(sig, prev, NULL);
+		// blocked until then). Ignored too: the kernel never lets a
+		// trap's SIGSYS be ignored (force_sig_info resets it).
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		sigaction(sig, &dfl, NULL);
 		raise(sig);
-	} else if (prev->sa_handler != SIG_IGN) {
+	} else {
 		prev->sa_handler(sig);
 	}
 }
@@ -112,7 +119,17 @@ int hako_sigrelay_catch(int sig)
 		return 0;
 	}
 #endif
-	if (install(sig, &saved[sig]) != 0)
+	int r;
+	if (sig == SIGSYS) {
+		// The handler before read first: a trap's SIGSYS on another
+		// thread right after the install finds it to be passed to.
+		r = sigaction(sig, NULL, &saved[sig]);
+		if (r == 0)
+			r = install(sig, NULL);
+	} else {
+		r = install(sig, &saved[sig]);
+	}
+	if (r != 0)
 		return -1;
 	caught[sig] = 1;
 	return 0;
